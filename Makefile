@@ -1,0 +1,54 @@
+# Two commands do all the setup on a fresh machine:
+#   make demo   build a realistic demo center in SQLite, run the day's job, serve http://127.0.0.1:5000
+#   make test   ruff, mypy and the whole pytest suite (PostgreSQL tests need SUTIAO_TEST_PG_URL;
+#               `bash .ci/run` starts a throwaway server and runs this target)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SERVE ?= 1
+HOST ?= 127.0.0.1
+PORT ?= 5000
+DEMO_ARGS ?=
+PYTEST_ARGS ?=
+# The demo always uses the embedded database, whatever the environment points at.
+DEMO_DB := $(CURDIR)/instance/sutiao.db
+
+.PHONY: demo test lint format clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed-app: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@ $(VENV)/.installed-app
+
+demo: $(VENV)/.installed-app
+	@mkdir -p instance
+	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	SUTIAO_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/sutiao init --demo $(DEMO_ARGS)
+	SUTIAO_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/sutiao run-day
+	SUTIAO_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/sutiao status
+ifeq ($(SERVE),1)
+	SUTIAO_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/sutiao serve --host $(HOST) --port $(PORT)
+endif
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy matcher scheduler
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache *.egg-info

@@ -1,0 +1,49 @@
+"""The sutiao command line: init, status, migrate and the day's run."""
+
+from __future__ import annotations
+
+import json
+
+from flask.testing import FlaskCliRunner
+
+
+def test_init_is_idempotent(runner: FlaskCliRunner) -> None:
+    first = runner.invoke(args=["init"])
+    assert first.exit_code == 0, first.output
+    # The fixture database already has the reference data: nothing more is added.
+    assert "0 courts and 0 categories added" in first.output
+    again = runner.invoke(args=["init"])
+    assert again.exit_code == 0
+    assert "0 courts and 0 categories added" in again.output
+
+
+def test_status_json_reports_counts(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["status", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["cases_total"] == 0
+    assert set(data["cases_by_status"]) >= {"received", "assigned", "settled"}
+    assert data["counts"]["courts"] == 12
+    assert data["counts"]["mediators"] == 0
+
+
+def test_status_text_lists_cases_in_chinese(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["status"])
+    assert result.exit_code == 0
+    assert "待分派" in result.output
+
+
+def test_run_day_says_plainly_what_does_not_exist_yet(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["run-day"])
+    assert result.exit_code == 0
+    assert "matcher is not built yet" in result.output
+    assert "scheduler is not built yet" in result.output
+
+
+def test_migrate_down_and_up(runner: FlaskCliRunner) -> None:
+    down = runner.invoke(args=["migrate", "--down", "--revision", "base"])
+    assert down.exit_code == 0, down.output
+    assert "database at revision None" in down.output
+    up = runner.invoke(args=["migrate"])
+    assert up.exit_code == 0, up.output
+    assert "database at revision 0001" in up.output

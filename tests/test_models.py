@@ -1,0 +1,167 @@
+"""The database itself enforces the rules that matter, on both backends."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from factories import make_case, make_person
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.orm import Session
+
+from models import (
+    Assignment,
+    AuditEntry,
+    Case,
+    CaseCategory,
+    Court,
+    FeedToken,
+    Room,
+    Specialty,
+    User,
+)
+
+
+def assert_rejected(session: Session, action: Callable[[], object], constraint: str) -> None:
+    """The database refuses the change, naming the constraint where the backend names it."""
+    with pytest.raises(IntegrityError) as info:
+        action()
+        session.flush()
+    session.rollback()
+    # PostgreSQL names every constraint; SQLite names CHECKs but reports UNIQUE by column.
+    if session.get_bind().dialect.name == "postgresql" or constraint.startswith("ck_"):
+        assert constraint in str(info.value.orig)
+
+
+def test_reference_data_is_loaded(session: Session) -> None:
+    courts = {c.code: c for c in session.scalars(select(Court))}
+    assert courts["豫0802"].parent is courts["豫08"]
+    assert courts["豫08"].level == "intermediate"
+    assert len(courts) == 12  # 11 coded courts and the 高新 tribunal
+    assert session.scalar(select(CaseCategory.name).where(CaseCategory.code == "credit_card")) == (
+        "信用卡纠纷"
+    )
+
+
+def test_case_round_trip_keeps_decimal_and_dates(session: Session) -> None:
+    case = make_case(session)
+    session.commit()
+    session.expire_all()
+    stored = session.get(Case, case.id)
+    assert stored is not None
+    assert stored.amount == Decimal("120000.50")
+    assert isinstance(stored.amount, Decimal)
+    assert stored.received_on == date(2026, 11, 20)
+    assert stored.created_at.tzinfo is not None
+    assert repr(stored) == f"<Case {case.id} (2026)豫0802民初567号>"
+
+
+def test_one_case_per_normalised_case_number(session: Session) -> None:
+    make_case(session)
+    session.commit()
+    assert_rejected(session, lambda: make_case(session), "uq_cases_case_number")
+
+
+def test_amount_must_not_be_negative(session: Session) -> None:
+    assert_rejected(
+        session, lambda: make_case(session, amount=Decimal("-1")), "ck_cases_amount_nonnegative"
+    )
+
+
+@pytest.mark.parametrize(
+    ("mode", "instance"), [("delegated", 1), ("entrusted", None), ("entrusted", 3)]
+)
+def test_mode_and_instance_must_agree(session: Session, mode: str, instance: int | None) -> None:
+    assert_rejected(
+        session,
+        lambda: make_case(session, mode=mode, instance=instance),
+        "ck_cases_mode_instance",
+    )
+
+
+def test_unknown_vocabulary_is_rejected(session: Session) -> None:
+    assert_rejected(
+        session, lambda: make_case(session, complexity="trivial"), "ck_cases_complexity"
+    )
+
+
+@pytest.mark.parametrize("level", [0, 6])
+def test_specialty_level_is_1_to_5(session: Session, level: int) -> None:
+    person = make_person(session)
+    session.commit()
+
+    def add() -> None:
+        session.add(Specialty(person_id=person.id, category="insurance", level=level))
+
+    assert_rejected(session, add, "ck_specialties_level_range")
+
+
+def test_capacity_must_not_be_negative(session: Session) -> None:
+    assert_rejected(
+        session,
+        lambda: make_person(session, max_concurrent_cases=-1),
+        "ck_people_capacity_nonnegative",
+    )
+
+
+def test_no_person_twice_on_a_case(session: Session) -> None:
+    person = make_person(session)
+    case = make_case(session)
+    session.add(Assignment(case_id=case.id, person_id=person.id, role="mediator"))
+    session.commit()
+
+    def again() -> None:
+        session.add(Assignment(case_id=case.id, person_id=person.id, role="expert"))
+
+    assert_rejected(session, again, "uq_assignments_case_person")
+
+
+def test_court_user_needs_a_court(session: Session) -> None:
+    def add() -> None:
+        session.add(User(username="clerk", display_name="书记员", password_hash="x", role="court"))
+
+    assert_rejected(session, add, "ck_users_court_user_has_court")
+
+
+def test_feed_token_has_exactly_one_owner(session: Session) -> None:
+    person = make_person(session)
+    room = Room(name="第一调解室", location="中院", capacity=8)
+    session.add(room)
+    session.commit()
+
+    def add() -> None:
+        session.add(FeedToken(token_hash="a" * 64, person_id=person.id, room_id=room.id))
+
+    assert_rejected(session, add, "ck_feed_tokens_one_owner")
+
+
+def test_foreign_keys_are_enforced(session: Session) -> None:
+    def add() -> None:
+        session.add(Assignment(case_id=999_999, person_id=999_999, role="mediator"))
+
+    with pytest.raises(IntegrityError):
+        add()
+        session.flush()
+    session.rollback()
+
+
+def test_datetimes_are_stored_as_utc(session: Session) -> None:
+    shanghai = timezone(timedelta(hours=8))
+    entry = AuditEntry(actor="t", action="x", at=datetime(2026, 11, 28, 9, 0, tzinfo=shanghai))
+    session.add(entry)
+    session.commit()
+    session.expire_all()
+    stored = session.get(AuditEntry, entry.id)
+    assert stored is not None
+    assert stored.at == datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
+    assert stored.at.utcoffset() == timedelta(0)
+
+
+def test_naive_datetimes_are_refused(session: Session) -> None:
+    session.add(AuditEntry(actor="t", action="x", at=datetime(2026, 11, 28, 9, 0)))
+    with pytest.raises(StatementError, match="naive datetime"):
+        session.flush()
+    session.rollback()

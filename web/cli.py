@@ -1,0 +1,223 @@
+"""The ``sutiao`` command line: the same operations the web pages call."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from models import migrate
+from scheduler.workdays import ScheduleFileError
+
+from .db import get_engine, get_session, transaction
+from .holidays import load_holidays, read_schedule_file
+from .reference import load_reference
+from .status import collect_status
+from .transfer_sheet import ImportOptions, SheetError, import_cases
+
+_today = click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Treat this date (YYYY-MM-DD) as today; default: the real date.",
+)
+
+
+def _as_date(value: object) -> date:
+    return value.date() if hasattr(value, "date") else date.today()  # type: ignore[no-any-return]
+
+
+@click.command("init")
+@click.option("--demo", is_flag=True, help="Also load a deterministic, realistic demo center.")
+@click.option("--seed", default=2026, show_default=True, help="Demo random seed.")
+@click.option("--cases", default=160, show_default=True, help="Demo incoming cases.")
+@click.option("--people", default=130, show_default=True, help="Demo mediators and experts.")
+@_today
+@with_appcontext
+def init_command(demo: bool, seed: int, cases: int, people: int, today: object) -> None:
+    """Create or upgrade the schema and load the reference data (and the demo center)."""
+    engine = get_engine()
+    migrate.upgrade(engine)
+    session = get_session()
+    with transaction(session):
+        added = load_reference(session)
+        summary = None
+        if demo:
+            from .demo import DemoError, load_demo
+
+            try:
+                summary = load_demo(
+                    session, seed=seed, cases=cases, people=people, today=_as_date(today)
+                )
+            except DemoError as exc:
+                raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"Database ready at revision {migrate.current_revision(engine)} "
+        f"({engine.url.render_as_string(hide_password=True)}); reference data: "
+        f"{added['courts']} courts and {added['categories']} categories added."
+    )
+    if summary is not None:
+        click.echo(
+            f"Demo center: {summary.institutions} institutions, {summary.mediators} mediators, "
+            f"{summary.experts} experts, {summary.liaison_judges} liaison judges, "
+            f"{summary.leaders} leaders, {summary.rooms} rooms; cases: "
+            f"{summary.incoming_cases} incoming, {summary.ongoing_cases} ongoing, "
+            f"{summary.closed_cases} closed."
+        )
+        click.echo("Demo logins (username / password — role):")
+        for login in summary.logins:
+            click.echo(f"  {login.username:<12} {login.password:<18} {login.description}")
+
+
+@click.command("migrate")
+@click.option("--revision", default="head", show_default=True)
+@click.option("--down", is_flag=True, help="Downgrade to --revision instead of upgrading.")
+@with_appcontext
+def migrate_command(revision: str, down: bool) -> None:
+    """Apply the Alembic migrations (production deploys run this before starting)."""
+    engine = get_engine()
+    if down:
+        migrate.downgrade(engine, revision if revision != "head" else "base")
+    else:
+        migrate.upgrade(engine, revision)
+    click.echo(f"database at revision {migrate.current_revision(engine)}")
+
+
+@click.command("import-cases")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--strict", is_flag=True, help="Import nothing unless every row is valid.")
+@_today
+@with_appcontext
+def import_cases_command(file: Path, strict: bool, today: object) -> None:
+    """Import a court transfer sheet (.xlsx, or .csv in UTF-8 or GBK).
+
+    Exit status: 0 every row imported (or already present), 1 some rows rejected,
+    2 the file could not be read.
+    """
+    session = get_session()
+    options = ImportOptions(
+        today=_as_date(today),
+        small_claims_threshold=current_app.config["SUTIAO_SMALL_CLAIMS_THRESHOLD"],
+        major_amount=current_app.config["SUTIAO_MAJOR_AMOUNT"],
+        strict=strict,
+    )
+    try:
+        with transaction(session):
+            report = import_cases(session, file, options)
+            if strict and report.rejected:
+                session.rollback()
+    except SheetError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise click.exceptions.Exit(2) from None
+    imported = 0 if strict and report.rejected else len(report.imported)
+    click.echo(
+        f"{report.file}: {report.rows} rows — {imported} imported, "
+        f"{len(report.unchanged)} already present, {len(report.rejected_rows)} rejected"
+    )
+    for error in report.rejected:
+        click.echo(f"  rejected row {error.row}, {error.field} [{error.value}]: {error.reason}")
+    for warning in report.warnings:
+        click.echo(f"  warning row {warning.row}, {warning.field}: {warning.reason}")
+    for name in report.institutions_created:
+        click.echo(f"  new institution: {name}")
+    if strict and report.rejected:
+        click.echo("--strict: nothing was imported because some rows were rejected.")
+    raise click.exceptions.Exit(report.exit_code)
+
+
+@click.command("load-holidays")
+@click.argument("file", type=click.Path(path_type=Path))
+@with_appcontext
+def load_holidays_command(file: Path) -> None:
+    """Load an official holiday schedule (JSON) for a year chinese-calendar does not cover."""
+    session = get_session()
+    try:
+        schedule = read_schedule_file(file)
+        with transaction(session):
+            changed = load_holidays(session, schedule, actor="cli")
+    except ScheduleFileError as exc:
+        click.echo(f"error: {file}: {exc}", err=True)
+        raise click.exceptions.Exit(2) from None
+    click.echo(
+        f"loaded {schedule.year}: {len(schedule.holidays)} holidays, "
+        f"{len(schedule.workdays)} adjusted working days; {changed} case deadlines updated"
+    )
+
+
+@click.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@with_appcontext
+def status_command(as_json: bool) -> None:
+    """Counts: cases by status, roster, rooms, sessions."""
+    status = collect_status(get_session())
+    if as_json:
+        click.echo(json.dumps(status.as_json(), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"Cases ({status.cases_total}):")
+    for label, n in status.cases_by_status_zh:
+        click.echo(f"  {label:<8}{n:>6}")
+    click.echo("Roster and rooms:")
+    for key, n in status.counts.items():
+        click.echo(f"  {key:<20}{n:>6}")
+    if status.cases_without_deadline:
+        click.echo(
+            f"  {status.cases_without_deadline} cases have no deadline yet: their year has no "
+            f"holiday schedule (sutiao load-holidays)"
+        )
+
+
+@click.command("run-day")
+@with_appcontext
+def run_day_command() -> None:
+    """Run the day's assignment and scheduling, as far as those engines exist."""
+    status = collect_status(get_session())
+    waiting = status.cases_by_status.get("received", 0)
+    click.echo(f"{waiting} cases are waiting for a team.")
+    click.echo("Assignment: the matcher is not built yet (issue #3); no teams were assigned.")
+    click.echo("Scheduling: the scheduler is not built yet (issue #4); no sessions were scheduled.")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@with_appcontext
+def serve_command(host: str, port: int) -> None:
+    """Serve the web app with Flask's own server (use gunicorn in production)."""
+    click.echo(f"Serving Sutiao on http://{host}:{port}/ (Ctrl+C to stop)")
+    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+COMMANDS = (
+    init_command,
+    migrate_command,
+    import_cases_command,
+    load_holidays_command,
+    status_command,
+    run_day_command,
+    serve_command,
+)
+
+
+def init_app(app: Flask) -> None:
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
+@click.group(commands=COMMANDS)
+def sutiao() -> None:
+    """Sutiao (速调): case assignment and scheduling for a financial dispute mediation center.
+
+    The database is SUTIAO_DATABASE_URL (default: instance/sutiao.db under the current folder).
+    """
+
+
+def main() -> None:
+    from . import create_app
+
+    with create_app().app_context():
+        sys.exit(sutiao.main(prog_name="sutiao"))

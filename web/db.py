@@ -1,0 +1,62 @@
+"""Engine and session handling: one session per request, operations never commit halfway."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    if url.startswith("sqlite"):
+        kwargs.setdefault("connect_args", {"timeout": 30})
+    engine = create_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def init_app(app: Flask) -> None:
+    engine = app.config.get("SUTIAO_ENGINE") or make_engine(app.config["SUTIAO_DATABASE_URL"])
+    app.extensions["sutiao.engine"] = engine
+    app.extensions["sutiao.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+    app.teardown_appcontext(_close_session)
+
+
+def get_engine(app: Flask | None = None) -> Engine:
+    return (app or current_app).extensions["sutiao.engine"]  # type: ignore[no-any-return]
+
+
+def get_session() -> Session:
+    """The request's (or CLI command's) session, created on first use."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["sutiao.sessionmaker"]()
+    return g.db_session  # type: ignore[no-any-return]
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+@contextmanager
+def transaction(session: Session) -> Iterator[Session]:
+    """Commit on success, roll back everything on any error."""
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
