@@ -30,7 +30,9 @@ def calendar_from_db(session: Session, *, weekend_fallback: bool = False) -> Wor
         schedules.append(
             YearSchedule(
                 year=cal.year,
-                holidays={d.day: d.name or "" for d in cal.days if d.kind == HolidayKind.HOLIDAY},
+                holidays={
+                    d.day: d.name or "节假日" for d in cal.days if d.kind == HolidayKind.HOLIDAY
+                },
                 workdays={d.day: d.name or "" for d in cal.days if d.kind == HolidayKind.WORKDAY},
                 source=cal.source,
             )
