@@ -56,9 +56,7 @@ def test_foreign_keys_are_indexed(engine) -> None:  # type: ignore[no-untyped-de
     missing = []
     for table in Base.metadata.sorted_tables:
         indexed = {tuple(ix["column_names"]) for ix in inspector.get_indexes(table.name)}
-        indexed |= {
-            tuple(u["column_names"]) for u in inspector.get_unique_constraints(table.name)
-        }
+        indexed |= {tuple(u["column_names"]) for u in inspector.get_unique_constraints(table.name)}
         pk = tuple(inspector.get_pk_constraint(table.name)["constrained_columns"])
         for fk in inspector.get_foreign_keys(table.name):
             cols = tuple(fk["constrained_columns"])
