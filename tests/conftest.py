@@ -107,6 +107,14 @@ class Backend:
 _backends: dict[str, Backend] = {}
 
 
+def pytest_report_header(config: pytest.Config) -> str:
+    if _pg_admin_url():
+        return f"PostgreSQL: {make_url(_pg_admin_url() or '').render_as_string()}"
+    if pg_required():
+        return f"PostgreSQL: REQUIRED but {PG_URL_ENV} is not set; those tests will fail"
+    return f"PostgreSQL: not configured ({PG_URL_ENV} unset); those tests are skipped"
+
+
 @pytest.fixture(scope="session")
 def _workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("databases")

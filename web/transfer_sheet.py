@@ -147,7 +147,13 @@ _CANON_COLUMNS = {_canon_header(h): f for h, f in COLUMNS.items()} | {
 
 def _decode(data: bytes, name: str) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
+        try:
+            return data[3:].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise SheetError(
+                f"{name}: the file starts with a UTF-8 byte-order mark but is not UTF-8 text "
+                f"(undecodable byte at offset {exc.start + 3})"
+            ) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -448,21 +454,43 @@ def _derive(values: dict[str, Any], options: ImportOptions) -> dict[str, Any]:
     return {"procedure": procedure, "complexity": complexity}
 
 
-def _fingerprint(case: Case) -> tuple[Any, ...]:
-    plaintiffs = tuple(p.name for p in case.plaintiffs)
-    defendants = tuple(p.name for p in case.defendants)
-    return (
-        case.court_id, case.mode, case.instance, case.category, case.amount,
-        case.received_on, plaintiffs, defendants,
-    )  # fmt: skip
+def _stored_values(case: Case) -> dict[str, Any]:
+    """The imported fields of a stored case, keyed by field, to compare with a sheet row."""
+    return {
+        "court": case.court_id,
+        "mode": case.mode,
+        "instance": case.instance,
+        "procedure": case.procedure,
+        "cause": case.cause_text,
+        "amount": case.amount,
+        "plaintiff": tuple(p.name for p in case.plaintiffs),
+        "defendants": tuple(p.name for p in case.defendants),
+        "received_on": case.received_on,
+        "is_complex": case.complexity,
+        "needs_evaluation": case.needs_evaluation,
+        "chosen_mediator": case.chosen_mediator_id,
+        "notes": case.notes,
+    }
 
 
-def _row_fingerprint(values: dict[str, Any]) -> tuple[Any, ...]:
-    return (
-        values["court"].id, values["mode"], values["instance"], values["category"],
-        values["amount"], values["received_on"], (values["plaintiff"],),
-        tuple(values["defendants"]),
-    )  # fmt: skip
+def _row_values(values: dict[str, Any], options: ImportOptions) -> dict[str, Any]:
+    derived = _derive(values, options)
+    chosen = values["chosen_mediator"]
+    return {
+        "court": values["court"].id,
+        "mode": values["mode"],
+        "instance": values["instance"],
+        "procedure": derived["procedure"],
+        "cause": values["cause"],
+        "amount": values["amount"],
+        "plaintiff": (values["plaintiff"],),
+        "defendants": tuple(values["defendants"]),
+        "received_on": values["received_on"],
+        "is_complex": derived["complexity"],
+        "needs_evaluation": values["needs_evaluation"],
+        "chosen_mediator": chosen.id if chosen is not None else None,
+        "notes": values["notes"],
+    }
 
 
 # ---------------------------------------------------------------- the operation
@@ -507,13 +535,19 @@ def import_cases(session: Session, path: Path, options: ImportOptions) -> Import
         number = row.values.get("number")
         stored = existing.get(number.normalized) if number is not None else None
         if stored is not None and not row.errors:
-            if _fingerprint(stored) == _row_fingerprint(row.values):
+            stored_values = _stored_values(stored)
+            differing = [
+                FIELD_HEADERS[f]
+                for f, v in _row_values(row.values, options).items()
+                if stored_values[f] != v
+            ]
+            if not differing:
                 report.unchanged.append(stored.case_number)
                 continue
             row.fail(
                 "case_number",
                 f"duplicate 案号: {stored.case_number} is already in the database with "
-                f"different data",
+                f"different data: {'、'.join(differing)} differ",
             )
         if row.errors:
             report.rejected.extend(row.errors)
