@@ -16,17 +16,22 @@ DEMO_DB := $(CURDIR)/instance/sutiao.db
 
 .PHONY: demo test lint format clean
 
+# pip's output goes to a log that is shown only when the install fails.
+PIP_INSTALL = $(BIN)/python -m pip install -q --disable-pip-version-check
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+	$(PIP_INSTALL) --upgrade pip > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
 
 $(VENV)/.installed-app: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e .
-	touch $@
+	@echo "Installing Sutiao into $(VENV) ..."
+	@$(PIP_INSTALL) -e . > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
+	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[test]'
-	touch $@ $(VENV)/.installed-app
+	@echo "Installing Sutiao with the test extras into $(VENV) ..."
+	@$(PIP_INSTALL) -e '.[test]' > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
+	@touch $@ $(VENV)/.installed-app
 
 demo: $(VENV)/.installed-app
 	@mkdir -p instance
@@ -41,7 +46,7 @@ endif
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy matcher scheduler
+	$(BIN)/mypy matcher scheduler models web
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff format .

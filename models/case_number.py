@@ -51,10 +51,13 @@ class CaseNumber:
         return self.normalized
 
 
+_BRACKETS = str.maketrans("〔〕【】", "()()")
+
+
 def _canonical_text(raw: str) -> str:
     # NFKC folds full-width digits and parentheses; 〔〕 and 【】 are mistyped year brackets.
     text = unicodedata.normalize("NFKC", raw)
-    text = text.translate(str.maketrans({"〔": "(", "〕": ")", "【": "(", "】": ")"}))
+    text = text.translate(_BRACKETS)
     return re.sub(r"\s+", "", text)
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
+import unicodedata
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -28,8 +29,8 @@ _today = click.option(
 )
 
 
-def _as_date(value: object) -> date:
-    return value.date() if hasattr(value, "date") else date.today()  # type: ignore[no-any-return]
+def _as_date(value: datetime | None) -> date:
+    return value.date() if value is not None else date.today()
 
 
 @click.command("init")
@@ -39,7 +40,7 @@ def _as_date(value: object) -> date:
 @click.option("--people", default=130, show_default=True, help="Demo mediators and experts.")
 @_today
 @with_appcontext
-def init_command(demo: bool, seed: int, cases: int, people: int, today: object) -> None:
+def init_command(demo: bool, seed: int, cases: int, people: int, today: datetime | None) -> None:
     """Create or upgrade the schema and load the reference data (and the demo center)."""
     engine = get_engine()
     migrate.upgrade(engine)
@@ -69,6 +70,11 @@ def init_command(demo: bool, seed: int, cases: int, people: int, today: object) 
             f"{summary.incoming_cases} incoming, {summary.ongoing_cases} ongoing, "
             f"{summary.closed_cases} closed."
         )
+        if summary.cases_without_deadline:
+            click.echo(
+                f"Warning: {summary.cases_without_deadline} cases have no deadline: it falls in "
+                f"a year with no holiday schedule (load it with `sutiao load-holidays FILE`)."
+            )
         click.echo("Demo logins (username / password — role):")
         for login in summary.logins:
             click.echo(f"  {login.username:<12} {login.password:<18} {login.description}")
@@ -93,7 +99,7 @@ def migrate_command(revision: str, down: bool) -> None:
 @click.option("--strict", is_flag=True, help="Import nothing unless every row is valid.")
 @_today
 @with_appcontext
-def import_cases_command(file: Path, strict: bool, today: object) -> None:
+def import_cases_command(file: Path, strict: bool, today: datetime | None) -> None:
     """Import a court transfer sheet (.xlsx, or .csv in UTF-8 or GBK).
 
     Exit status: 0 every row imported (or already present), 1 some rows rejected,
@@ -160,7 +166,7 @@ def status_command(as_json: bool) -> None:
         return
     click.echo(f"Cases ({status.cases_total}):")
     for label, n in status.cases_by_status_zh:
-        click.echo(f"  {label:<8}{n:>6}")
+        click.echo(f"  {_pad(label, 12)}{n:>6}")
     click.echo("Roster and rooms:")
     for key, n in status.counts.items():
         click.echo(f"  {key:<20}{n:>6}")
@@ -169,6 +175,12 @@ def status_command(as_json: bool) -> None:
             f"  {status.cases_without_deadline} cases have no deadline yet: their year has no "
             f"holiday schedule (sutiao load-holidays)"
         )
+
+
+def _pad(text: str, width: int) -> str:
+    """Left-justify in terminal columns: CJK characters take two."""
+    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(width - used, 0)
 
 
 @click.command("run-day")
