@@ -47,3 +47,22 @@ def test_migrate_down_and_up(runner: FlaskCliRunner) -> None:
     up = runner.invoke(args=["migrate"])
     assert up.exit_code == 0, up.output
     assert "database at revision 0001" in up.output
+
+
+def test_init_demo_prints_logins_and_a_second_load_changes_nothing(
+    runner: FlaskCliRunner,
+) -> None:
+    first = runner.invoke(args=["init", "--demo", "--today", "2026-11-20"])
+    assert first.exit_code == 0, first.output
+    assert "160 incoming" in first.output
+    assert "demo-coordinator" in first.output
+    before = json.loads(runner.invoke(args=["status", "--json"]).output)
+
+    second = runner.invoke(args=["init", "--demo", "--today", "2026-11-20"])
+    assert second.exit_code == 1
+    assert "Error:" in second.output and "demo" in second.output
+    after = json.loads(runner.invoke(args=["status", "--json"]).output)
+    assert after == before
+    assert after["cases_total"] >= 150
+    assert after["counts"]["mediators"] >= 40
+    assert after["counts"]["experts"] >= 80
