@@ -1,0 +1,271 @@
+"""Encode a MatchingProblem as arrays: the candidate (case, person, role) pairs that pass every
+pair-level hard rule, with their integer scores. Only this module knows IDs; solvers see arrays.
+
+The rules and scores are the vectorised form of ``rules.py`` and ``score.py``; a test checks
+that both agree on random instances.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import numpy as np
+import numpy.typing as npt
+
+from .problem import CATEGORIES, EXPERT, MEDIATOR, Case, MatchingProblem, Member
+from .rules import pair_violation
+from .score import BATCH_UNIT, LOCALITY_UNIT, SPECIALTY_UNIT, STABILITY_UNIT
+
+ROLE_CODES = {MEDIATOR: 0, EXPERT: 1}
+ROLE_NAMES = (MEDIATOR, EXPERT)
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass
+class CaseSlots:
+    """What a case still needs after its locks, and what the locks already hold."""
+
+    mediators: int
+    experts: int
+    senior_presiding: bool  # the presiding mediator must be senior and is not locked yet
+    locked: list[tuple[int, int, bool]] = field(default_factory=list)  # (person, role, presiding)
+    lock_error: str | None = None  # a lock breaks this hard rule: the case cannot be staffed
+
+    @property
+    def total(self) -> int:
+        return self.mediators + self.experts
+
+
+@dataclass
+class Encoded:
+    problem: MatchingProblem
+    case: IntArray  # candidate arrays, grouped by case then role
+    person: IntArray
+    role: IntArray
+    score: IntArray
+    capacity: IntArray  # per person
+    active: IntArray  # per person, including locked new cases
+    senior: BoolArray
+    slots: list[CaseSlots]
+
+    @property
+    def pairs(self) -> int:
+        return int(self.case.size)
+
+
+def _person_arrays(problem: MatchingProblem) -> dict[str, np.ndarray]:
+    people = problem.people
+    n = len(people)
+    court_ids = {c.id: i for i, c in enumerate(problem.courts)}
+    cat_ids = {c: i for i, c in enumerate(CATEGORIES)}
+    level = np.zeros((n, len(CATEGORIES)), dtype=np.int64)
+    evaluation = np.zeros((n, len(CATEGORIES)), dtype=bool)
+    served = np.zeros((n, len(court_ids)), dtype=bool)
+    children: dict[str, list[str]] = defaultdict(list)
+    for court in problem.courts:
+        if court.parent is not None:
+            children[court.parent].append(court.id)
+    horizon = max([len(p.free_minutes) for p in people] + [1])
+    cumfree = np.zeros((n, horizon), dtype=np.int64)
+    for i, p in enumerate(people):
+        for cat, lv in p.specialties.items():
+            level[i, cat_ids[cat]] = lv
+        for cat in p.evaluation:
+            evaluation[i, cat_ids[cat]] = True
+        for roster in p.roster_courts:
+            served[i, court_ids[roster]] = True
+            for child in children.get(roster, []):
+                served[i, court_ids[child]] = True
+        if p.free_minutes:
+            row = np.cumsum(np.asarray(p.free_minutes, dtype=np.int64))
+            cumfree[i, : row.size] = row
+            cumfree[i, row.size :] = row[-1]
+    early_days = problem.settings.early_days
+    early = np.array(
+        [min(sum(p.free_minutes[:early_days]) // 60, 10) for p in people], dtype=np.int64
+    )
+    return {
+        "is_med": np.array([MEDIATOR in p.roles for p in people], dtype=bool),
+        "is_exp": np.array([EXPERT in p.roles for p in people], dtype=bool),
+        "level": level,
+        "evaluation": evaluation,
+        "served": served,
+        "cumfree": cumfree,
+        "base": np.array(
+            [court_ids[p.base_court] if p.base_court else -1 for p in people], dtype=np.int64
+        ),
+        "capacity": np.array([p.capacity for p in people], dtype=np.int64),
+        "active": np.array([p.active_cases for p in people], dtype=np.int64),
+        "recent": np.array([p.recent_assignments for p in people], dtype=np.int64),
+        "senior": np.array([p.is_senior for p in people], dtype=bool),
+        "early": early,
+    }
+
+
+def _recused(problem: MatchingProblem, index: dict[str, int]) -> dict[str, set[int]]:
+    """Institution -> people recused by an affiliation in the look-back or a declared conflict."""
+    cutoff = problem.settings.today - timedelta(days=problem.settings.lookback_days)
+    out: dict[str, set[int]] = defaultdict(set)
+    for p in problem.people:
+        i = index[p.id]
+        for aff in p.affiliations:
+            if aff.until is None or aff.until >= cutoff:
+                out[aff.institution].add(i)
+        for inst in p.conflict_institutions:
+            out[inst].add(i)
+    return out
+
+
+def _case_slots(
+    problem: MatchingProblem, case: Case, index: dict[str, int], pure: bool
+) -> CaseSlots:
+    people = problem.people
+    locks: list[Member] = list(case.pins)
+    if case.chosen_mediator is not None and not any(
+        m.person == case.chosen_mediator and m.role == MEDIATOR for m in locks
+    ):
+        chosen = people[index[case.chosen_mediator]]
+        presides = chosen.is_senior or not case.needs_senior_presiding
+        locks.insert(0, Member(case.chosen_mediator, MEDIATOR, presides))
+    meds = case.mediators_needed(pure)
+    exps = case.experts_needed(pure)
+    slots = CaseSlots(meds, exps, senior_presiding=case.needs_senior_presiding and not pure)
+    seen: set[str] = set()
+    presiding_locked = False
+    for m in locks:
+        if m.person in seen:
+            slots.lock_error = "distinct_people"
+            continue
+        seen.add(m.person)
+        rule = pair_violation(problem, case, people[index[m.person]], m.role)
+        if rule is not None:
+            slots.lock_error = rule
+        presides = m.presiding and m.role == MEDIATOR and not presiding_locked
+        if presides and case.needs_senior_presiding and not people[index[m.person]].is_senior:
+            slots.lock_error = "presiding"
+        presiding_locked = presiding_locked or presides
+        slots.locked.append((index[m.person], ROLE_CODES[m.role], presides))
+        if m.role == MEDIATOR:
+            slots.mediators -= 1
+        else:
+            slots.experts -= 1
+    if slots.mediators < 0 or slots.experts < 0:
+        slots.lock_error = "team_composition"
+    if presiding_locked:
+        slots.senior_presiding = False
+    return slots
+
+
+def encode(problem: MatchingProblem) -> Encoded:
+    """Candidate pairs for every case and role after the pair-level hard rules."""
+    pure = problem.settings.pure
+    index = problem.person_index
+    arr = _person_arrays(problem)
+    court_ids = {c.id: i for i, c in enumerate(problem.courts)}
+    cat_ids = {c: i for i, c in enumerate(CATEGORIES)}
+    w = problem.weights
+    s = problem.settings
+    recused = _recused(problem, index)
+    batch_keepers: dict[str, list[int]] = defaultdict(list)
+    case_conflicts: dict[str, set[int]] = defaultdict(set)
+    for p in problem.people:
+        for b in p.batches:
+            batch_keepers[b].append(index[p.id])
+        for case_id in p.conflict_cases:
+            case_conflicts[case_id].add(index[p.id])
+    horizon = arr["cumfree"].shape[1]
+    free_cap = arr["capacity"] - arr["active"]
+    # Locks consume capacity before anything else is decided.
+    slots = [_case_slots(problem, c, index, pure) for c in problem.cases]
+    locked_load = np.zeros(len(problem.people), dtype=np.int64)
+    for sl in slots:
+        if sl.lock_error is None:
+            for person, _, _ in sl.locked:
+                locked_load[person] += 1
+    person_score = -((w.rotation * arr["recent"]) // 2)
+
+    group_cache: dict[tuple[object, ...], list[tuple[IntArray, IntArray]]] = {}
+    out_case: list[IntArray] = []
+    out_person: list[IntArray] = []
+    out_role: list[IntArray] = []
+    out_score: list[IntArray] = []
+    for ci, case in enumerate(problem.cases):
+        sl = slots[ci]
+        if sl.lock_error is not None or sl.total == 0:
+            continue
+        days = (case.deadline - s.today).days
+        need = s.minutes_needed[case.complexity]
+        key = (case.category, case.court, days, need, case.needs_evaluation, sl.experts > 0)
+        group = group_cache.get(key)
+        if group is None:
+            cat = cat_ids[case.category]
+            if days < 0:
+                free_ok = np.full(len(problem.people), need <= 0)
+            else:
+                free_ok = arr["cumfree"][:, min(days, horizon - 1)] >= need
+            base_ok = (
+                (arr["level"][:, cat] > 0)
+                & arr["served"][:, court_ids[case.court]]
+                & (free_cap >= 1)
+                & free_ok
+            )
+            urgency = max(0, s.urgent_days + 1 - max(days, 0))
+            base_score = (
+                w.specialty * SPECIALTY_UNIT * arr["level"][:, cat]
+                + np.where(arr["base"] == court_ids[case.court], w.locality * LOCALITY_UNIT, 0)
+                + person_score
+                + (w.urgency * arr["early"] * urgency) // max(s.urgent_days, 1)
+            )
+            group = []
+            med = np.flatnonzero(base_ok & arr["is_med"])
+            group.append((med, base_score[med]))
+            exp_mask = base_ok & arr["is_exp"]
+            if case.needs_evaluation:
+                exp_mask &= arr["evaluation"][:, cat]
+            exp = np.flatnonzero(exp_mask) if sl.experts > 0 else np.zeros(0, dtype=np.int64)
+            group.append((exp, base_score[exp]))
+            group_cache[key] = group
+
+        excluded: set[int] = set()
+        for inst in case.parties:
+            excluded |= recused.get(inst, set())
+        excluded -= {index[pid] for pid in case.waivers}
+        excluded |= {index[pid] for pid in case.other_roles if pid in index}
+        excluded |= case_conflicts.get(case.id, set()) - {index[pid] for pid in case.waivers}
+        excluded |= {person for person, _, _ in sl.locked}
+        for role_code, (people_idx, scores) in enumerate(group):
+            needed = sl.mediators if role_code == 0 else sl.experts
+            if needed == 0 or people_idx.size == 0:
+                continue
+            if excluded:
+                keep = ~np.isin(people_idx, np.fromiter(excluded, dtype=np.int64))
+                people_idx, scores = people_idx[keep], scores[keep]
+            scores = scores.copy()
+            if role_code == 0 and case.batch is not None and case.batch in batch_keepers:
+                keepers = np.isin(people_idx, batch_keepers[case.batch])
+                scores[keepers] += w.batch * BATCH_UNIT
+            for m in case.previous:
+                if ROLE_CODES[m.role] == role_code:
+                    scores[people_idx == index[m.person]] += w.stability * STABILITY_UNIT
+            out_case.append(np.full(people_idx.size, ci, dtype=np.int64))
+            out_person.append(people_idx)
+            out_role.append(np.full(people_idx.size, role_code, dtype=np.int64))
+            out_score.append(scores)
+
+    def join(parts: list[IntArray]) -> IntArray:
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+    return Encoded(
+        problem=problem,
+        case=join(out_case),
+        person=join(out_person),
+        role=join(out_role),
+        score=join(out_score),
+        capacity=arr["capacity"],
+        active=arr["active"] + locked_load,
+        senior=arr["senior"],
+        slots=slots,
+    )

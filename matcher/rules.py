@@ -1,0 +1,85 @@
+"""Hard rules for one (case, person, role) pair, in plain Python.
+
+The validator and the explanations use these; the encoder applies the same rules vectorised, and
+a test checks that both agree. Team-level rules (composition, distinct people, presiding,
+capacity over the whole result, locks) are checked in ``validate.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+from functools import cache
+
+from .problem import EXPERT, MEDIATOR, Case, MatchingProblem, Person
+from .result import AVAILABILITY, CAPACITY, ELIGIBILITY, RECUSAL, ROSTER_SCOPE
+
+
+def served_courts(problem: MatchingProblem, person: Person) -> frozenset[str]:
+    """The courts a person's roster serves: an intermediate court's roster serves its children."""
+    return _served(problem.courts, person.roster_courts)
+
+
+@cache
+def _children(courts: tuple[object, ...]) -> dict[str, frozenset[str]]:
+    kids: dict[str, set[str]] = {}
+    for court in courts:
+        parent = getattr(court, "parent", None)
+        if parent is not None:
+            kids.setdefault(parent, set()).add(court.id)  # type: ignore[attr-defined]
+    return {k: frozenset(v) for k, v in kids.items()}
+
+
+def _served(courts: tuple[object, ...], roster: Iterable[str]) -> frozenset[str]:
+    kids = _children(courts)
+    out: set[str] = set()
+    for court in roster:
+        out.add(court)
+        out |= kids.get(court, frozenset())
+    return frozenset(out)
+
+
+def recusal_ground(problem: MatchingProblem, case: Case, person: Person) -> str | None:
+    """Why the person must step aside from the case, or None. Waivers lift affiliation and
+    declared-conflict grounds; another role in the same case cannot be waived (Art. 16)."""
+    if person.id in case.other_roles:
+        return "other_role"
+    if person.id in case.waivers:
+        return None
+    cutoff = problem.settings.today - timedelta(days=problem.settings.lookback_days)
+    for aff in person.affiliations:
+        if aff.institution in case.parties and (aff.until is None or aff.until >= cutoff):
+            return "affiliation"
+    if case.id in person.conflict_cases or person.conflict_institutions & case.parties:
+        return "declared_conflict"
+    return None
+
+
+def free_minutes_before(problem: MatchingProblem, case: Case, person: Person) -> int:
+    """Free minutes from today up to and including the deadline day."""
+    days = (case.deadline - problem.settings.today).days
+    if days < 0:
+        return 0
+    return sum(person.free_minutes[: days + 1])
+
+
+def pair_violation(problem: MatchingProblem, case: Case, person: Person, role: str) -> str | None:
+    """The first hard rule that forbids ``person`` in ``role`` on ``case``, or None."""
+    if role not in person.roles or case.category not in person.specialties:
+        return ELIGIBILITY
+    if role == EXPERT and case.needs_evaluation and case.category not in person.evaluation:
+        return ELIGIBILITY
+    if role not in (MEDIATOR, EXPERT):
+        return ELIGIBILITY
+    if case.court not in served_courts(problem, person):
+        return ROSTER_SCOPE
+    if recusal_ground(problem, case, person) is not None:
+        return RECUSAL
+    if person.capacity - person.active_cases < 1:
+        return CAPACITY
+    if (
+        free_minutes_before(problem, case, person)
+        < problem.settings.minutes_needed[case.complexity]
+    ):
+        return AVAILABILITY
+    return None

@@ -1,0 +1,401 @@
+"""Solve a MatchingProblem: encode, min-cost flow for the network core, CP-SAT for the rest.
+
+1. ``encode`` prunes every pair a hard rule forbids and scores the rest (vectorised).
+2. Min-cost flow solves the network relaxation exactly: it fills the most slots, then maximises
+   pair scores minus the convex workload cost. Its value, less lower bounds on the terms it
+   cannot see, is an upper bound on the objective. In pure mode it is the exact optimum.
+3. CP-SAT, hinted with the flow's complete teams, adds what the network cannot express: teams
+   all-or-nothing, the presiding mediator, the busiest person's utilisation and batch cohesion.
+   Small instances get every candidate; large ones the best few per slot plus the flow's choice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from statistics import pstdev
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from . import model as cpsat
+from .encode import Encoded, encode
+from .flow import solve_flow
+from .problem import EXPERT, MEDIATOR, MatchingProblem
+from .result import (
+    ALL_CONFLICTED,
+    CAPACITY,
+    CAPACITY_EXHAUSTED,
+    FEASIBLE,
+    NO_AVAILABILITY,
+    NO_ELIGIBLE_SPECIALIST,
+    OPTIMAL,
+    TEAM_INCOMPLETE,
+    Alternate,
+    Assignment,
+    CaseExplanation,
+    MatchResult,
+    Progress,
+    Unassigned,
+)
+from .rules import free_minutes_before, pair_violation, recusal_ground, served_courts
+from .score import (
+    MAX_UTILISATION_UNIT,
+    balance_cost,
+    evaluate,
+    pair_score,
+    pair_terms,
+    utilisation_pct,
+)
+
+FULL_MODEL_PAIRS = 60_000  # up to this many candidates, CP-SAT sees them all
+PER_SLOT = 8  # otherwise: the best candidates per case and role, plus the flow's choice
+EXPLAIN_LIMIT = 5_000  # cases explained in detail (alternates); KPIs always cover all
+
+ProgressFn = Callable[[Progress], None]
+
+
+@dataclass(frozen=True)
+class _Solution:
+    chosen: set[int]
+    presiding: set[int]
+
+
+def solve(
+    problem: MatchingProblem,
+    *,
+    time_limit: float = 10.0,
+    workers: int = 2,
+    seed: int = 0,
+    progress: ProgressFn | None = None,
+) -> MatchResult:
+    start = time.perf_counter()
+    pure = problem.settings.pure
+    enc = encode(problem)
+    t_encode = time.perf_counter() - start
+    flow = solve_flow(enc, pure=pure, weight=problem.weights.workload)
+    bound = _flow_bound(enc, flow.quality)
+    stats: dict[str, object] = {
+        "pairs": enc.pairs,
+        "encode_seconds": round(t_encode, 3),
+        "flow_seconds": round(flow.seconds, 3),
+        "flow_bound": bound,
+    }
+    hint = _complete_teams(enc, set(flow.chosen.tolist()), set(flow.presiding.tolist()))
+    status = FEASIBLE
+    trace: list[Progress] = []
+    if pure:
+        solution, status = hint, OPTIMAL
+    else:
+        if enc.pairs <= FULL_MODEL_PAIRS:
+            cand = np.arange(enc.pairs, dtype=np.int64)
+        else:
+            cand = _prune(enc, flow.chosen)
+        full = cand.size == enc.pairs
+        built = cpsat.build(enc, cand, pure=pure)
+        cpsat.hint(built, hint.chosen, hint.presiding)
+        stats["cpsat_variables"] = len(built.x)
+        remaining = max(0.1, time_limit - (time.perf_counter() - start))
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = remaining
+        solver.parameters.num_workers = workers
+        solver.parameters.random_seed = seed
+        callback = _Callback(built, start, bound, trace, progress)
+        code = solver.solve(built.model, callback)
+        stats["cpsat_status"] = solver.status_name(code)
+        stats["cpsat_seconds"] = round(solver.wall_time, 3)
+        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            chosen, pres = cpsat.selected(built, solver)
+            solution = _Solution(chosen, pres)
+            if code == cp_model.OPTIMAL and full:
+                status = OPTIMAL
+        else:
+            solution = hint
+    members = _members(enc, solution)
+    objective = evaluate(problem, [(a.case, a.person, a.role, a.presiding) for a in members])
+    if status == OPTIMAL:
+        bound = objective.objective
+    bound = max(bound, objective.objective) if status == OPTIMAL else bound
+    seconds = time.perf_counter() - start
+    trace.append(Progress(seconds, objective.objective, bound))
+    if progress is not None:
+        progress(trace[-1])
+    assigned_cases = {a.case for a in members}
+    unassigned = tuple(
+        _why_unassigned(problem, enc, ci, objective.loads)
+        for ci, case in enumerate(problem.cases)
+        if case.id not in assigned_cases
+    )
+    explanations = (
+        _explain(problem, enc, members, objective.loads)
+        if len(problem.cases) <= EXPLAIN_LIMIT
+        else {}
+    )
+    return MatchResult(
+        status=status,
+        objective=objective.objective,
+        bound=bound,
+        seconds=seconds,
+        assignments=tuple(members),
+        unassigned=unassigned,
+        kpis=_kpis(problem, members, objective.loads, objective.batch_splits),
+        explanations=explanations,
+        progress=tuple(trace),
+        stats=stats,
+    )
+
+
+class _Callback(cp_model.CpSolverSolutionCallback):
+    def __init__(
+        self,
+        built: cpsat.Model,
+        start: float,
+        flow_bound: int,
+        trace: list[Progress],
+        progress: ProgressFn | None,
+    ) -> None:
+        super().__init__()
+        self._built = built
+        self._start = start
+        self._flow_bound = flow_bound
+        self._trace = trace
+        self._progress = progress
+
+    def on_solution_callback(self) -> None:
+        slots = self._built.slots_total
+        staffed = sum(slots[ci] * self.value(a) for ci, a in self._built.assigned.items())
+        quality = int(self.objective_value) - cpsat.COVERAGE_UNIT * staffed
+        cp_bound = int(self.best_objective_bound) - cpsat.COVERAGE_UNIT * staffed
+        event = Progress(
+            time.perf_counter() - self._start, quality, min(self._flow_bound, cp_bound)
+        )
+        self._trace.append(event)
+        if self._progress is not None:
+            self._progress(event)
+
+
+def _flow_bound(enc: Encoded, flow_quality: int) -> int:
+    """Upper bound on the objective among solutions that fill as many slots as the flow:
+    the flow's value, plus the locks' own terms, minus lower bounds on what it cannot see."""
+    problem = enc.problem
+    w = problem.weights.workload
+    locked: list[tuple[str, str, str, bool]] = []
+    for ci, sl in enumerate(enc.slots):
+        if sl.lock_error is None:
+            case = problem.cases[ci]
+            for p, role, pres in sl.locked:
+                locked.append((case.id, problem.people[p].id, (MEDIATOR, EXPERT)[role], pres))
+    lock_score = sum(
+        pair_score(problem, problem.cases[problem.case_index[c]], problem.people[i], r)
+        for c, pid, r, _ in locked
+        for i in [problem.person_index[pid]]
+    )
+    bound = flow_quality + lock_score
+    if problem.settings.pure:
+        return bound
+    # Workload cost of the locked cases (the flow started from active + locked).
+    true_active = np.array([p.active_cases for p in problem.people], dtype=np.int64)
+    for k in np.flatnonzero(enc.active > true_active):
+        bound -= balance_cost(w, int(enc.capacity[k]), int(true_active[k]), int(enc.active[k]))
+    # The busiest person is at least as busy as the busiest now, and as the average.
+    caps = enc.capacity[enc.capacity > 0]
+    busiest = max(
+        (utilisation_pct(int(c), int(a)) for c, a in zip(enc.capacity, enc.active, strict=True)),
+        default=0,
+    )
+    if caps.size:
+        average = -((-100 * int(enc.active[enc.capacity > 0].sum())) // int(caps.sum()))
+        busiest = max(busiest, average)
+    return bound - w * MAX_UTILISATION_UNIT * busiest
+
+
+def _complete_teams(enc: Encoded, chosen: set[int], presiding: set[int]) -> _Solution:
+    """Keep only the cases whose every slot the flow filled."""
+    per_case: dict[int, list[int]] = defaultdict(list)
+    for i in chosen:
+        per_case[int(enc.case[i])].append(i)
+    keep: set[int] = set()
+    for ci, idx in per_case.items():
+        sl = enc.slots[ci]
+        if sl.lock_error is None and len(idx) == sl.total:
+            keep.update(idx)
+    pres = {i for i in presiding if i in keep}
+    # Team cases without a senior-presiding slot: the best-scored mediator presides.
+    for ci, idx in per_case.items():
+        sl = enc.slots[ci]
+        meds = [i for i in idx if i in keep and enc.role[i] == 0]
+        if (
+            meds
+            and not sl.senior_presiding
+            and sl.mediators >= 2
+            and not any(p for _, _, p in sl.locked)
+        ):
+            pres.add(max(meds, key=lambda i: (int(enc.score[i]), -int(enc.person[i]))))
+    return _Solution(keep, pres)
+
+
+def _prune(enc: Encoded, flow_chosen: np.ndarray) -> np.ndarray:
+    """The best PER_SLOT candidates for each (case, role) by score, plus the flow's choice."""
+    key = enc.case * 2 + enc.role
+    order = np.lexsort((-enc.score, key))
+    sorted_key = key[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_key)) + 1]
+    rank = np.arange(order.size) - np.repeat(starts, np.diff(np.r_[starts, order.size]))
+    keep = order[rank < PER_SLOT]
+    return np.union1d(keep, flow_chosen)
+
+
+def _members(enc: Encoded, solution: _Solution) -> list[Assignment]:
+    problem = enc.problem
+    out: list[Assignment] = []
+    per_case: dict[int, list[int]] = defaultdict(list)
+    for i in solution.chosen:
+        per_case[int(enc.case[i])].append(i)
+    for ci, sl in enumerate(enc.slots):
+        if sl.lock_error is not None:
+            continue
+        idx = per_case.get(ci, [])
+        if len(idx) != sl.total:
+            continue
+        case = problem.cases[ci]
+        lock_presides = any(p for _, _, p in sl.locked)
+        for p, role_code, pres in sl.locked:
+            out.append(
+                Assignment(case.id, problem.people[p].id, (MEDIATOR, EXPERT)[role_code], pres)
+            )
+        single = sl.mediators == 1 and not sl.senior_presiding
+        for i in sorted(idx, key=lambda i: (int(enc.role[i]), int(enc.person[i]))):
+            role = MEDIATOR if enc.role[i] == 0 else EXPERT
+            pres = role == MEDIATOR and not lock_presides and (single or i in solution.presiding)
+            out.append(Assignment(case.id, problem.people[int(enc.person[i])].id, role, pres))
+    return out
+
+
+def _why_unassigned(
+    problem: MatchingProblem, enc: Encoded, ci: int, loads: dict[str, int]
+) -> Unassigned:
+    case = problem.cases[ci]
+    sl = enc.slots[ci]
+    if sl.lock_error is not None:
+        return Unassigned(case.id, TEAM_INCOMPLETE, {"lock_breaks_rule": sl.lock_error})
+    need = problem.settings.minutes_needed[case.complexity]
+    details: dict[str, object] = {}
+    reason = TEAM_INCOMPLETE
+    for role, needed in ((MEDIATOR, sl.mediators), (EXPERT, sl.experts)):
+        if needed == 0:
+            continue
+        specialists = [
+            p
+            for p in problem.people
+            if role in p.roles
+            and case.category in p.specialties
+            and (role == MEDIATOR or not case.needs_evaluation or case.category in p.evaluation)
+        ]
+        in_scope = [p for p in specialists if case.court in served_courts(problem, p)]
+        clear = [p for p in in_scope if recusal_ground(problem, case, p) is None]
+        with_capacity = [p for p in clear if p.capacity - p.active_cases >= 1]
+        available = [p for p in with_capacity if free_minutes_before(problem, case, p) >= need]
+        still_free = [p for p in available if loads.get(p.id, 0) < p.capacity]
+        figures = {
+            "needed": needed,
+            "specialists": len(specialists),
+            "in_roster_scope": len(in_scope),
+            "not_conflicted": len(clear),
+            "with_capacity": len(with_capacity),
+            "available_before_deadline": len(available),
+            "still_free_after_assignment": len(still_free),
+        }
+        details[role] = figures
+        if reason != TEAM_INCOMPLETE:
+            continue
+        if len(in_scope) < needed:
+            reason = NO_ELIGIBLE_SPECIALIST
+        elif len(clear) < needed:
+            reason = ALL_CONFLICTED
+        elif len(available) < needed and len(with_capacity) >= needed:
+            reason = NO_AVAILABILITY
+        elif len(still_free) < needed:
+            reason = CAPACITY_EXHAUSTED
+    return Unassigned(case.id, reason, details)
+
+
+def _explain(
+    problem: MatchingProblem, enc: Encoded, members: list[Assignment], loads: dict[str, int]
+) -> dict[str, CaseExplanation]:
+    people = {p.id: p for p in problem.people}
+    team: dict[str, list[Assignment]] = defaultdict(list)
+    for a in members:
+        team[a.case].append(a)
+    by_role: dict[str, list[str]] = {
+        role: [p.id for p in problem.people if role in p.roles] for role in (MEDIATOR, EXPERT)
+    }
+    out: dict[str, CaseExplanation] = {}
+    for case in problem.cases:
+        mine = team.get(case.id)
+        if not mine:
+            continue
+        score: Counter[str] = Counter()
+        for a in mine:
+            score.update(pair_terms(problem, case, people[a.person], a.role))
+        in_team = {a.person for a in mine}
+        alternates: dict[str, tuple[Alternate, ...]] = {}
+        for role in sorted({a.role for a in mine}):
+            chosen_scores = [
+                pair_score(problem, case, people[a.person], role) for a in mine if a.role == role
+            ]
+            worst = min(chosen_scores)
+            pool = [
+                pid
+                for pid in by_role[role]
+                if pid not in in_team and case.category in people[pid].specialties
+            ]
+            ranked = sorted(
+                pool,
+                key=lambda pid: (-pair_score(problem, case, people[pid], role), pid),
+            )[:3]
+            alts = []
+            for pid in ranked:
+                rule = pair_violation(problem, case, people[pid], role)
+                if rule is None and loads.get(pid, 0) >= people[pid].capacity:
+                    rule = CAPACITY
+                if rule is not None:
+                    alts.append(Alternate(pid, rule=rule))
+                else:
+                    diff = worst - pair_score(problem, case, people[pid], role)
+                    alts.append(Alternate(pid, score_difference=diff))
+            alternates[role] = tuple(alts)
+        out[case.id] = CaseExplanation(case.id, dict(score), alternates)
+    return out
+
+
+def _kpis(
+    problem: MatchingProblem, members: list[Assignment], loads: dict[str, int], splits: int
+) -> dict[str, float]:
+    cases = {c.id: c for c in problem.cases}
+    people = {p.id: p for p in problem.people}
+    levels = [people[a.person].specialties.get(cases[a.case].category, 0) for a in members]
+    utils = [100 * loads[p.id] / p.capacity for p in problem.people if p.capacity > 0]
+    new = Counter(a.person for a in members)
+    rotation = [p.recent_assignments + new.get(p.id, 0) for p in problem.people]
+    leads: dict[str, Counter[str]] = defaultdict(Counter)
+    for a in members:
+        batch = cases[a.case].batch
+        if batch is not None and a.role == MEDIATOR and a.presiding:
+            leads[batch][a.person] += 1
+    batch_total = sum(sum(c.values()) for c in leads.values() if sum(c.values()) >= 2)
+    batch_kept = sum(c.most_common(1)[0][1] for c in leads.values() if sum(c.values()) >= 2)
+    local = [people[a.person].base_court == cases[a.case].court for a in members]
+    staffed = {a.case for a in members}
+    return {
+        "cases_assigned": float(len(staffed)),
+        "cases_unassigned": float(len(problem.cases) - len(staffed)),
+        "mean_specialty_level": round(sum(levels) / len(levels), 3) if levels else 0.0,
+        "max_utilisation_pct": round(max(utils), 1) if utils else 0.0,
+        "utilisation_spread_pct": round(pstdev(utils), 2) if len(utils) > 1 else 0.0,
+        "rotation_spread": round(pstdev(rotation), 2) if len(rotation) > 1 else 0.0,
+        "batch_cohesion": round(batch_kept / batch_total, 4) if batch_total else 1.0,
+        "batch_splits": float(splits),
+        "local_share": round(sum(local) / len(local), 4) if local else 0.0,
+    }
