@@ -10,6 +10,7 @@ cohesion) is left to CP-SAT; the flow gives it a hint and gives the solver an up
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,9 +49,11 @@ def _slot_layout(enc: Encoded) -> tuple[IntArray, IntArray, IntArray]:
     return med, pres, exp
 
 
-def solve_flow(enc: Encoded, *, pure: bool, weight: int) -> FlowSolution:
-    import time
-
+def solve_flow(
+    enc: Encoded, *, pure: bool, weight: int, bonus: IntArray | None = None
+) -> FlowSolution:
+    """Solve the network. ``bonus`` (per candidate) steers the flow without entering the
+    reported quality, which stays in true score units."""
     start = time.perf_counter()
     n_people = enc.capacity.size
     n_cases = len(enc.slots)
@@ -95,7 +98,7 @@ def solve_flow(enc: Encoded, *, pure: bool, weight: int) -> FlowSolution:
             max_inc = int(c_arr.max())
             add(np.zeros(t_arr.size, np.int64), t_arr, np.ones(t_arr.size, np.int64), c_arr)
 
-    score = enc.score
+    score = enc.score if bonus is None else enc.score + bonus
     big = int(np.abs(score).max(initial=0)) + max_inc + 1
     # Candidate arcs. Role 0 (mediator) feeds MED and, for seniors, PRES; role 1 feeds EXP.
     cand = np.arange(score.size, dtype=np.int64)
@@ -171,7 +174,7 @@ def solve_flow(enc: Encoded, *, pure: bool, weight: int) -> FlowSolution:
             start_k = int(enc.active[p])
             for k in range(start_k, start_k + int(load_new[p])):
                 workload += balance_increment(weight, int(enc.capacity[p]), k)
-    quality = int(score[chosen].sum()) - workload
+    quality = int(enc.score[chosen].sum()) - workload
     return FlowSolution(
         chosen=chosen,
         presiding=presiding,

@@ -19,6 +19,9 @@ LOCALITY_UNIT = 4
 BATCH_UNIT = 6  # keeping an earlier day's batch, and per extra lead mediator today
 STABILITY_UNIT = 10
 MAX_UTILISATION_UNIT = 1  # per utilisation percentage point of the busiest person
+# Workload: weight × BALANCE_UNIT × (load / capacity)², summed over people; a full person costs
+# about as much per extra case as a specialty level is worth.
+BALANCE_UNIT = 20
 TERMS = ("specialty", "locality", "rotation", "batch", "urgency", "stability")
 
 
@@ -61,7 +64,7 @@ def balance_increment(weight: int, capacity: int, load_before: int) -> int:
     increasing function of the load, so the summed cost is convex (sum of squared utilisation)."""
     if capacity <= 0:
         return 0
-    return (weight * 100 * (2 * load_before + 1)) // (capacity * capacity)
+    return (weight * BALANCE_UNIT * (2 * load_before + 1)) // (capacity * capacity)
 
 
 def balance_cost(weight: int, capacity: int, active: int, load: int) -> int:

@@ -42,6 +42,7 @@ from .result import (
 )
 from .rules import free_minutes_before, pair_violation, recusal_ground, served_courts
 from .score import (
+    BATCH_UNIT,
     MAX_UTILISATION_UNIT,
     balance_cost,
     evaluate,
@@ -50,7 +51,7 @@ from .score import (
     utilisation_pct,
 )
 
-FULL_MODEL_PAIRS = 60_000  # up to this many candidates, CP-SAT sees them all
+FULL_MODEL_PAIRS = 8_000  # up to this many candidates, CP-SAT sees them all
 PER_SLOT = 8  # otherwise: the best candidates per case and role, plus the flow's choice
 EXPLAIN_LIMIT = 5_000  # cases explained in detail (alternates); KPIs always cover all
 
@@ -84,6 +85,17 @@ def solve(
         "flow_bound": bound,
     }
     hint = _complete_teams(enc, set(flow.chosen.tolist()), set(flow.presiding.tolist()))
+    if not pure:
+        # The flow cannot see batch cohesion: steer a second flow to designated keepers.
+        bonus = _keeper_bonus(enc)
+        if bonus is not None:
+            steered = solve_flow(enc, pure=pure, weight=problem.weights.workload, bonus=bonus)
+            alt = _complete_teams(
+                enc, set(steered.chosen.tolist()), set(steered.presiding.tolist())
+            )
+            if _rank(enc, alt) > _rank(enc, hint):
+                hint = alt
+                stats["hint"] = "keeper-steered flow"
     status = FEASIBLE
     trace: list[Progress] = []
     if pure:
@@ -106,13 +118,16 @@ def solve(
         code = solver.solve(built.model, callback)
         stats["cpsat_status"] = solver.status_name(code)
         stats["cpsat_seconds"] = round(solver.wall_time, 3)
+        solution = hint
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             chosen, pres = cpsat.selected(built, solver)
-            solution = _Solution(chosen, pres)
+            found = _Solution(chosen, pres)
             if code == cp_model.OPTIMAL and full:
-                status = OPTIMAL
-        else:
-            solution = hint
+                solution, status = found, OPTIMAL
+            elif _rank(enc, found) >= _rank(enc, hint):
+                solution = found
+            else:
+                stats["kept_flow_solution"] = True
     members = _members(enc, solution)
     objective = evaluate(problem, [(a.case, a.person, a.role, a.presiding) for a in members])
     if status == OPTIMAL:
@@ -208,7 +223,58 @@ def _flow_bound(enc: Encoded, flow_quality: int) -> int:
     if caps.size:
         average = -((-100 * int(enc.active[enc.capacity > 0].sum())) // int(caps.sum()))
         busiest = max(busiest, average)
-    return bound - w * MAX_UTILISATION_UNIT * busiest
+    bound -= w * MAX_UTILISATION_UNIT * busiest
+    return bound - problem.weights.batch * BATCH_UNIT * _min_batch_splits(enc)
+
+
+def _batch_cases(enc: Encoded) -> dict[str, list[int]]:
+    members: dict[str, list[int]] = defaultdict(list)
+    for ci, case in enumerate(enc.problem.cases):
+        sl = enc.slots[ci]
+        if case.batch is not None and sl.lock_error is None and sl.total > 0:
+            members[case.batch].append(ci)
+    return {b: cis for b, cis in members.items() if len(cis) >= 2}
+
+
+def _keeper_bonus(enc: Encoded) -> np.ndarray | None:
+    """Per-candidate bonus for the few mediators designated to keep each batch: those who can
+    take the most of its cases, until their free capacity covers it."""
+    batches = _batch_cases(enc)
+    if not batches:
+        return None
+    unit = enc.problem.weights.batch * BATCH_UNIT
+    bonus = np.zeros(enc.score.size, dtype=np.int64)
+    reserved = np.zeros(enc.capacity.size, dtype=np.int64)
+    for cis in sorted(batches.values(), key=len, reverse=True):
+        mask = np.isin(enc.case, cis) & (enc.role == 0)
+        people, counts = np.unique(enc.person[mask], return_counts=True)
+        free = np.maximum(enc.capacity[people] - enc.active[people] - reserved[people], 0)
+        room = np.minimum(free, counts)  # a keeper leads at most the cases they may take
+        order = np.argsort(-room, kind="stable")
+        covered = 0
+        for j in order:
+            if covered >= len(cis) or room[j] == 0:
+                break
+            person = people[j]
+            take = min(int(room[j]), len(cis) - covered)
+            reserved[person] += take
+            covered += take
+            bonus[mask & (enc.person == person)] = 2 * unit
+    return bonus
+
+
+def _min_batch_splits(enc: Encoded) -> int:
+    """A lower bound on batch splits: a batch needs at least as many lead mediators as it takes
+    for the roomiest candidates' free capacity to cover its cases."""
+    total = 0
+    for cis in _batch_cases(enc).values():
+        mask = np.isin(enc.case, cis) & (enc.role == 0)
+        people, counts = np.unique(enc.person[mask], return_counts=True)
+        room = np.minimum(np.maximum(enc.capacity[people] - enc.active[people], 0), counts)
+        covered = np.cumsum(np.sort(room)[::-1])
+        leads = int(np.searchsorted(covered, len(cis))) + 1 if covered.size else 1
+        total += max(0, min(leads, len(cis)) - 1)
+    return total
 
 
 def _complete_teams(enc: Encoded, chosen: set[int], presiding: set[int]) -> _Solution:
@@ -234,6 +300,15 @@ def _complete_teams(enc: Encoded, chosen: set[int], presiding: set[int]) -> _Sol
         ):
             pres.add(max(meds, key=lambda i: (int(enc.score[i]), -int(enc.person[i]))))
     return _Solution(keep, pres)
+
+
+def _rank(enc: Encoded, solution: _Solution) -> tuple[int, int]:
+    """Coverage first (slots in staffed teams), then the objective."""
+    members = _members(enc, solution)
+    staffed = {a.case for a in members}
+    slots = sum(enc.slots[ci].total for ci, c in enumerate(enc.problem.cases) if c.id in staffed)
+    value = evaluate(enc.problem, [(a.case, a.person, a.role, a.presiding) for a in members])
+    return slots, value.objective
 
 
 def _prune(enc: Encoded, flow_chosen: np.ndarray) -> np.ndarray:
