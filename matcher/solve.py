@@ -86,16 +86,7 @@ def solve(
     }
     hint = _complete_teams(enc, set(flow.chosen.tolist()), set(flow.presiding.tolist()))
     if not pure:
-        # The flow cannot see batch cohesion: steer a second flow to designated keepers.
-        bonus = _keeper_bonus(enc)
-        if bonus is not None:
-            steered = solve_flow(enc, pure=pure, weight=problem.weights.workload, bonus=bonus)
-            alt = _complete_teams(
-                enc, set(steered.chosen.tolist()), set(steered.presiding.tolist())
-            )
-            if _rank(enc, alt) > _rank(enc, hint):
-                hint = alt
-                stats["hint"] = "keeper-steered flow"
+        hint = _improve_batches(enc, hint, stats, deadline=start + time_limit / 3)
     status = FEASIBLE
     trace: list[Progress] = []
     if pure:
@@ -117,6 +108,8 @@ def solve(
         callback = _Callback(built, start, bound, trace, progress)
         code = solver.solve(built.model, callback)
         stats["cpsat_status"] = solver.status_name(code)
+        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            stats["cpsat_bound"] = solver.best_objective_bound
         stats["cpsat_seconds"] = round(solver.wall_time, 3)
         solution = hint
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -234,6 +227,57 @@ def _batch_cases(enc: Encoded) -> dict[str, list[int]]:
         if case.batch is not None and sl.lock_error is None and sl.total > 0:
             members[case.batch].append(ci)
     return {b: cis for b, cis in members.items() if len(cis) >= 2}
+
+
+SLOPE_ITERATIONS = 8
+
+
+def _improve_batches(
+    enc: Encoded, hint: _Solution, stats: dict[str, object], *, deadline: float
+) -> _Solution:
+    """Batch cohesion is a fixed charge per lead mediator, which a network cannot price. Dynamic
+    slope scaling prices it anyway: each (batch, mediator) arc gets the charge spread over the
+    cases that mediator led in the previous flow, so few leads become cheap and stray ones dear.
+    Starting points: the plain flow and a flow steered to designated keepers."""
+    problem = enc.problem
+    batches = _batch_cases(enc)
+    if not batches or problem.weights.batch == 0:
+        return hint
+    charge = problem.weights.batch * BATCH_UNIT
+    weight = problem.weights.workload
+    best, best_rank = hint, _rank(enc, hint)
+    current = hint
+    keeper = _keeper_bonus(enc)
+    for it in range(SLOPE_ITERATIONS + 1):
+        if time.perf_counter() > deadline:
+            break
+        if it == 0 and keeper is not None:
+            bonus = keeper
+        else:
+            bonus = _slope_bonus(enc, current, batches, charge)
+        flow = solve_flow(enc, pure=False, weight=weight, bonus=bonus)
+        current = _complete_teams(enc, set(flow.chosen.tolist()), set(flow.presiding.tolist()))
+        rank = _rank(enc, current)
+        if rank > best_rank:
+            best, best_rank = current, rank
+            stats["hint"] = f"slope scaling, iteration {it}"
+    return best
+
+
+def _slope_bonus(
+    enc: Encoded, solution: _Solution, batches: dict[str, list[int]], charge: int
+) -> np.ndarray:
+    chosen = np.fromiter(solution.chosen, dtype=np.int64, count=len(solution.chosen))
+    bonus = np.zeros(enc.score.size, dtype=np.int64)
+    for cis in batches.values():
+        in_batch = np.isin(enc.case, cis) & (enc.role == 0)
+        led = chosen[np.isin(enc.case[chosen], cis) & (enc.role[chosen] == 0)]
+        counts = np.bincount(enc.person[led], minlength=enc.capacity.size)
+        idx = np.flatnonzero(in_batch)
+        n = counts[enc.person[idx]]
+        # Cost per case: the charge shared by the cases this mediator leads (a newcomer pays all).
+        bonus[idx] = charge - charge // np.maximum(n, 1)
+    return bonus
 
 
 def _keeper_bonus(enc: Encoded) -> np.ndarray | None:
