@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .problem import CATEGORIES, EXPERT, MEDIATOR, Case, MatchingProblem, Member
+from .result import CAPACITY, DISTINCT_PEOPLE, PRESIDING, TEAM_COMPOSITION
 from .rules import pair_violation
 from .score import BATCH_UNIT, LOCALITY_UNIT, SPECIALTY_UNIT, STABILITY_UNIT
 
@@ -123,29 +124,34 @@ def _case_slots(
     problem: MatchingProblem, case: Case, index: dict[str, int], pure: bool
 ) -> CaseSlots:
     people = problem.people
+    senior_needed = case.needs_senior_presiding and not pure
     locks: list[Member] = list(case.pins)
     if case.chosen_mediator is not None and not any(
         m.person == case.chosen_mediator and m.role == MEDIATOR for m in locks
     ):
         chosen = people[index[case.chosen_mediator]]
-        presides = chosen.is_senior or not case.needs_senior_presiding
+        presides = chosen.is_senior or not senior_needed
         locks.insert(0, Member(case.chosen_mediator, MEDIATOR, presides))
     meds = case.mediators_needed(pure)
     exps = case.experts_needed(pure)
-    slots = CaseSlots(meds, exps, senior_presiding=case.needs_senior_presiding and not pure)
+    slots = CaseSlots(meds, exps, senior_presiding=senior_needed)
     seen: set[str] = set()
     presiding_locked = False
     for m in locks:
         if m.person in seen:
-            slots.lock_error = "distinct_people"
+            slots.lock_error = DISTINCT_PEOPLE
             continue
         seen.add(m.person)
-        rule = pair_violation(problem, case, people[index[m.person]], m.role)
+        person = people[index[m.person]]
+        rule = pair_violation(problem, case, person, m.role)
         if rule is not None:
             slots.lock_error = rule
-        presides = m.presiding and m.role == MEDIATOR and not presiding_locked
-        if presides and case.needs_senior_presiding and not people[index[m.person]].is_senior:
-            slots.lock_error = "presiding"
+        # The only mediator of a case presides, whatever the lock says.
+        presides = m.role == MEDIATOR and not presiding_locked and (m.presiding or meds == 1)
+        if presides and senior_needed and not person.is_senior:
+            if meds == 1 or m.presiding:
+                slots.lock_error = PRESIDING
+            presides = False
         presiding_locked = presiding_locked or presides
         slots.locked.append((index[m.person], ROLE_CODES[m.role], presides))
         if m.role == MEDIATOR:
@@ -153,9 +159,11 @@ def _case_slots(
         else:
             slots.experts -= 1
     if slots.mediators < 0 or slots.experts < 0:
-        slots.lock_error = "team_composition"
+        slots.lock_error = TEAM_COMPOSITION
     if presiding_locked:
         slots.senior_presiding = False
+    elif slots.senior_presiding and slots.mediators == 0 and slots.lock_error is None:
+        slots.lock_error = PRESIDING  # every mediator is locked and none may preside
     return slots
 
 
@@ -183,6 +191,10 @@ def encode(problem: MatchingProblem) -> Encoded:
     locked_load = np.zeros(len(problem.people), dtype=np.int64)
     for sl in slots:
         if sl.lock_error is None:
+            # Locks share capacity: a lock past a person's capacity cannot hold (case order).
+            if any(locked_load[p] + 1 > free_cap[p] for p, _, _ in sl.locked):
+                sl.lock_error = CAPACITY
+                continue
             for person, _, _ in sl.locked:
                 locked_load[person] += 1
     person_score = -((w.rotation * arr["recent"]) // 2)
@@ -247,9 +259,8 @@ def encode(problem: MatchingProblem) -> Encoded:
             if role_code == 0 and case.batch is not None and case.batch in batch_keepers:
                 keepers = np.isin(people_idx, batch_keepers[case.batch])
                 scores[keepers] += w.batch * BATCH_UNIT
-            for m in case.previous:
-                if ROLE_CODES[m.role] == role_code:
-                    scores[people_idx == index[m.person]] += w.stability * STABILITY_UNIT
+            for pid in {m.person for m in case.previous if ROLE_CODES[m.role] == role_code}:
+                scores[people_idx == index[pid]] += w.stability * STABILITY_UNIT
             out_case.append(np.full(people_idx.size, ci, dtype=np.int64))
             out_person.append(people_idx)
             out_role.append(np.full(people_idx.size, role_code, dtype=np.int64))

@@ -55,6 +55,9 @@ def validate(problem: MatchingProblem, result: MatchResult) -> list[Violation]:
                 Violation(rule, a.case, a.person, f"{a.person} as {a.role} on {a.case}: {rule}")
             )
 
+    for u in result.unassigned:
+        if u.case not in cases:
+            out.append(Violation(UNKNOWN_ID, u.case, None, f"unknown case {u.case!r} unassigned"))
     unassigned = Counter(u.case for u in result.unassigned)
     for case_id in cases:
         listed = unassigned.get(case_id, 0) + (1 if case_id in teams else 0)
@@ -117,7 +120,11 @@ def validate(problem: MatchingProblem, result: MatchResult) -> list[Violation]:
                 )
             )
 
-    members4 = [(a.case, a.person, a.role, a.presiding) for a in result.assignments]
+    members4 = [
+        (a.case, a.person, a.role, a.presiding)
+        for a in result.assignments
+        if a.case in cases and a.person in people
+    ]
     recomputed = evaluate(problem, members4).objective
     if recomputed != result.objective:
         out.append(
