@@ -152,7 +152,8 @@ def add_workload(model: Model, enc: Encoded, weight: int) -> list[tuple[cp_model
         top = min(len(ks), free)
         if top == 0:
             continue
-        load = sum(model.x[k] for k in ks)
+        load = m.new_int_var(0, top, f"new_cases[person={people[p].id}]")
+        m.add(load == sum(model.x[k] for k in ks))
         incs = [balance_increment(weight, cap, act + j) for j in range(top)]
         cost = m.new_int_var(0, sum(incs), f"workload[person={people[p].id}]")
         # Convex piecewise-linear cost through the integer points: the max of its chords.
@@ -219,12 +220,29 @@ def add_batch_cohesion(model: Model, enc: Encoded, unit: int) -> list[tuple[cp_m
     return penalties
 
 
-def hint(model: Model, chosen: set[int], presiding: set[int]) -> None:
-    """Warm start from a (flow) solution given as candidate indices."""
+def hint(model: Model, chosen: set[int], presiding: set[int], *, time_limit: float = 5.0) -> bool:
+    """Warm start from a (flow) solution given as candidate indices.
+
+    CP-SAT follows a hint far better when every variable has a value, so the auxiliary ones
+    (loads, costs, batch leads) are filled by solving a copy with the choices fixed. Returns
+    whether the hinted choices are feasible for the model.
+    """
+    fixed = model.model.clone()
     for k, i in enumerate(model.cand):
-        model.model.add_hint(model.x[k], int(i) in chosen)
+        fixed.add(fixed.get_bool_var_from_proto_index(model.x[k].index) == (int(i) in chosen))
     for i, z in model.presiding.items():
-        model.model.add_hint(z, i in presiding)
+        fixed.add(fixed.get_bool_var_from_proto_index(z.index) == (i in presiding))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = time_limit
+    solver.parameters.num_workers = 1
+    if solver.solve(fixed) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        for k, i in enumerate(model.cand):
+            model.model.add_hint(model.x[k], int(i) in chosen)
+        return False
+    values = solver.response_proto.solution
+    for index, value in enumerate(values):
+        model.model.add_hint(model.model.get_int_var_from_proto_index(index), value)
+    return True
 
 
 def selected(model: Model, solver: cp_model.CpSolver) -> tuple[set[int], set[int]]:

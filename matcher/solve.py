@@ -95,12 +95,14 @@ def solve(
         if enc.pairs <= FULL_MODEL_PAIRS:
             cand = np.arange(enc.pairs, dtype=np.int64)
         else:
-            cand = _prune(enc, flow.chosen)
+            cand = _neighbourhood(enc, hint)
         full = cand.size == enc.pairs
         built = cpsat.build(enc, cand, pure=pure)
         cpsat.hint(built, hint.chosen, hint.presiding)
         stats["cpsat_variables"] = len(built.x)
-        remaining = max(0.1, time_limit - (time.perf_counter() - start))
+        # Leave time to extract, explain and score the result inside the limit.
+        reserve = 0.03 * time_limit + 0.02 * len(problem.cases) / 1000
+        remaining = max(0.1, time_limit - (time.perf_counter() - start) - reserve)
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = remaining
         solver.parameters.num_workers = workers
@@ -294,7 +296,10 @@ def _keeper_bonus(enc: Encoded) -> np.ndarray | None:
         people, counts = np.unique(enc.person[mask], return_counts=True)
         free = np.maximum(enc.capacity[people] - enc.active[people] - reserved[people], 0)
         room = np.minimum(free, counts)  # a keeper leads at most the cases they may take
-        order = np.argsort(-room, kind="stable")
+        # Whoever already keeps the batch from earlier days comes first.
+        batch = enc.problem.cases[cis[0]].batch
+        holds = np.array([batch in enc.problem.people[p].batches for p in people], dtype=bool)
+        order = np.lexsort((-room, ~holds))
         covered = 0
         for j in order:
             if covered >= len(cis) or room[j] == 0:
@@ -353,6 +358,21 @@ def _rank(enc: Encoded, solution: _Solution) -> tuple[int, int]:
     slots = sum(enc.slots[ci].total for ci, c in enumerate(enc.problem.cases) if c.id in staffed)
     value = evaluate(enc.problem, [(a.case, a.person, a.role, a.presiding) for a in members])
     return slots, value.objective
+
+
+def _neighbourhood(enc: Encoded, hint: _Solution) -> np.ndarray:
+    """Large instances: CP-SAT re-decides what the flow priced only approximately (the cases of
+    batches and team cases, with their best PER_SLOT candidates); every other case keeps the
+    hint's team, so the model stays small while the global workload terms remain exact."""
+    problem = enc.problem
+    free = np.zeros(len(problem.cases), dtype=bool)
+    for cis in _batch_cases(enc).values():
+        free[cis] = True
+    free |= np.array([c.is_team for c in problem.cases], dtype=bool)
+    ranked = _prune(enc, np.zeros(0, dtype=np.int64))
+    open_cands = ranked[free[enc.case[ranked]]]
+    kept = np.fromiter(hint.chosen, dtype=np.int64, count=len(hint.chosen))
+    return np.union1d(open_cands, kept)
 
 
 def _prune(enc: Encoded, flow_chosen: np.ndarray) -> np.ndarray:
