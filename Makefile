@@ -46,7 +46,7 @@ endif
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy matcher scheduler models web
+	$(BIN)/mypy matcher scheduler models web benchmarks
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff format .
