@@ -107,7 +107,9 @@ def solve(
         solver.parameters.max_time_in_seconds = remaining
         solver.parameters.num_workers = workers
         solver.parameters.random_seed = seed
-        callback = _Callback(built, start, bound, trace, progress)
+        callback = _Callback(
+            built, start, bound, trace, progress, constant=_lock_constant(enc), full=full
+        )
         code = solver.solve(built.model, callback)
         stats["cpsat_status"] = solver.status_name(code)
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -127,7 +129,11 @@ def solve(
     objective = evaluate(problem, [(a.case, a.person, a.role, a.presiding) for a in members])
     if status == OPTIMAL:
         bound = objective.objective
-    bound = max(bound, objective.objective) if status == OPTIMAL else bound
+    elif bound < objective.objective:
+        # Only possible when the flow's coverage was not attainable; never report a bound
+        # below a solution in hand.
+        stats["bound_raised_to_objective"] = bound
+        bound = objective.objective
     seconds = time.perf_counter() - start
     trace.append(Progress(seconds, objective.objective, bound))
     if progress is not None:
@@ -165,8 +171,13 @@ class _Callback(cp_model.CpSolverSolutionCallback):
         flow_bound: int,
         trace: list[Progress],
         progress: ProgressFn | None,
+        *,
+        constant: int,
+        full: bool,
     ) -> None:
         super().__init__()
+        self._constant = constant
+        self._full = full
         self._built = built
         self._start = start
         self._flow_bound = flow_bound
@@ -176,14 +187,36 @@ class _Callback(cp_model.CpSolverSolutionCallback):
     def on_solution_callback(self) -> None:
         slots = self._built.slots_total
         staffed = sum(slots[ci] * self.value(a) for ci, a in self._built.assigned.items())
-        quality = int(self.objective_value) - cpsat.COVERAGE_UNIT * staffed
-        cp_bound = int(self.best_objective_bound) - cpsat.COVERAGE_UNIT * staffed
-        event = Progress(
-            time.perf_counter() - self._start, quality, min(self._flow_bound, cp_bound)
-        )
+        # CP-SAT's objective leaves out what the locks fix; its bound is a global one only
+        # on an unpruned model, so the trace reports the flow bound otherwise.
+        quality = int(self.objective_value) - cpsat.COVERAGE_UNIT * staffed + self._constant
+        bound = self._flow_bound
+        if self._full:
+            cp_bound = int(self.best_objective_bound) - cpsat.COVERAGE_UNIT * staffed
+            bound = min(bound, cp_bound + self._constant)
+        event = Progress(time.perf_counter() - self._start, quality, max(bound, quality))
         self._trace.append(event)
         if self._progress is not None:
             self._progress(event)
+
+
+def _lock_constant(enc: Encoded) -> int:
+    """The objective terms the locks fix: their pair scores less the workload they add."""
+    problem = enc.problem
+    total = 0
+    for ci, sl in enumerate(enc.slots):
+        if sl.lock_error is None:
+            for p, role, _ in sl.locked:
+                total += pair_score(
+                    problem, problem.cases[ci], problem.people[p], (MEDIATOR, EXPERT)[role]
+                )
+    if problem.settings.pure:
+        return total
+    w = problem.weights.workload
+    for k, person in enumerate(problem.people):
+        if enc.active[k] > person.active_cases:
+            total -= balance_cost(w, person.capacity, person.active_cases, int(enc.active[k]))
+    return total
 
 
 def _flow_bound(enc: Encoded, flow_quality: int) -> int:
@@ -191,24 +224,9 @@ def _flow_bound(enc: Encoded, flow_quality: int) -> int:
     the flow's value, plus the locks' own terms, minus lower bounds on what it cannot see."""
     problem = enc.problem
     w = problem.weights.workload
-    locked: list[tuple[str, str, str, bool]] = []
-    for ci, sl in enumerate(enc.slots):
-        if sl.lock_error is None:
-            case = problem.cases[ci]
-            for p, role, pres in sl.locked:
-                locked.append((case.id, problem.people[p].id, (MEDIATOR, EXPERT)[role], pres))
-    lock_score = sum(
-        pair_score(problem, problem.cases[problem.case_index[c]], problem.people[i], r)
-        for c, pid, r, _ in locked
-        for i in [problem.person_index[pid]]
-    )
-    bound = flow_quality + lock_score
+    bound = flow_quality + _lock_constant(enc)
     if problem.settings.pure:
         return bound
-    # Workload cost of the locked cases (the flow started from active + locked).
-    true_active = np.array([p.active_cases for p in problem.people], dtype=np.int64)
-    for k in np.flatnonzero(enc.active > true_active):
-        bound -= balance_cost(w, int(enc.capacity[k]), int(true_active[k]), int(enc.active[k]))
     # The busiest person is at least as busy as the busiest now, and as the average.
     caps = enc.capacity[enc.capacity > 0]
     busiest = max(
