@@ -34,9 +34,10 @@ def test_status_text_lists_cases_in_chinese(runner: FlaskCliRunner) -> None:
 
 
 def test_run_day_says_plainly_what_does_not_exist_yet(runner: FlaskCliRunner) -> None:
-    result = runner.invoke(args=["run-day"])
-    assert result.exit_code == 0
-    assert "matcher is not built yet" in result.output
+    result = runner.invoke(args=["run-day", "--time-limit", "1"])
+    assert result.exit_code == 0, result.output
+    assert "Assignment preview: 0 received cases" in result.output
+    assert "not stored" in result.output
     assert "scheduler is not built yet" in result.output
 
 

@@ -184,13 +184,52 @@ def _pad(text: str, width: int) -> str:
 
 
 @click.command("run-day")
+@click.option("--time-limit", default=10.0, show_default=True, help="Matcher seconds.")
+@_today
 @with_appcontext
-def run_day_command() -> None:
+def run_day_command(time_limit: float, today: datetime | None) -> None:
     """Run the day's assignment and scheduling, as far as those engines exist."""
-    status = collect_status(get_session())
-    waiting = status.cases_by_status.get("received", 0)
-    click.echo(f"{waiting} cases are waiting for a team.")
-    click.echo("Assignment: the matcher is not built yet (issue #3); no teams were assigned.")
+    from collections import Counter
+
+    from matcher.solve import solve
+    from matcher.validate import validate
+
+    from .assignment import build_day_problem
+
+    session = get_session()
+    day = build_day_problem(
+        session,
+        today=_as_date(today),
+        small_claims_threshold=current_app.config["SUTIAO_SMALL_CLAIMS_THRESHOLD"],
+    )
+    problem = day.problem
+    click.echo(
+        f"Assignment preview: {len(problem.cases)} received cases, {len(problem.people)} "
+        f"active mediators and experts."
+    )
+    for number, why in sorted(day.skipped.items()):
+        click.echo(f"  not in today's run: {number}: {why}")
+    result = solve(problem, time_limit=time_limit)
+    violations = validate(problem, result)
+    staffed = len({a.case for a in result.assignments})
+    ratio = result.objective / result.bound if result.bound > 0 else 0.0
+    click.echo(
+        f"  {staffed} cases staffed, {len(result.unassigned)} unassigned; status "
+        f"{result.status}, objective {result.objective} (bound {result.bound}, "
+        f"{ratio:.1%}), {result.seconds:.1f} s, {len(violations)} hard-rule violations"
+    )
+    for reason, n in Counter(u.reason for u in result.unassigned).most_common():
+        click.echo(f"  unassigned, {reason}: {n}")
+    kpis = result.kpis
+    click.echo(
+        f"  mean specialty level {kpis['mean_specialty_level']}, utilisation max "
+        f"{kpis['max_utilisation_pct']}% / spread {kpis['utilisation_spread_pct']}, batch "
+        f"cohesion {kpis['batch_cohesion']:.0%}, local share {kpis['local_share']:.0%}"
+    )
+    click.echo(
+        "  The proposal is not stored: storing, review and publishing are the daily-run "
+        "workflow (issue #5)."
+    )
     click.echo("Scheduling: the scheduler is not built yet (issue #4); no sessions were scheduled.")
 
 
