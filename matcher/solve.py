@@ -89,8 +89,14 @@ def solve(
         hint = _improve_batches(enc, hint, stats, deadline=start + time_limit / 3)
     status = FEASIBLE
     trace: list[Progress] = []
+    flow_slots = int(flow.filled.sum())
+    hint_slots, hint_value = _rank(enc, hint)
     if pure:
         solution, status = hint, OPTIMAL
+    elif hint_slots == flow_slots and hint_value >= bound:
+        # The flow's own bound proves the warm start optimal: nothing is left for CP-SAT.
+        solution, status = hint, OPTIMAL
+        stats["proof"] = "warm start meets the flow bound"
     else:
         if enc.pairs <= FULL_MODEL_PAIRS:
             cand = np.arange(enc.pairs, dtype=np.int64)
@@ -127,6 +133,9 @@ def solve(
                 stats["kept_flow_solution"] = True
     members = _members(enc, solution)
     objective = evaluate(problem, [(a.case, a.person, a.role, a.presiding) for a in members])
+    staffed_slots = _rank(enc, solution)[0]
+    if status != OPTIMAL and staffed_slots == flow_slots and objective.objective >= bound:
+        status = OPTIMAL  # the flow bound proves it
     if status == OPTIMAL:
         bound = objective.objective
     elif bound < objective.objective:

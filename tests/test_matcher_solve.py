@@ -249,3 +249,13 @@ def test_kpis_are_reported() -> None:
         "batch_cohesion",
         "local_share",
     }
+
+
+def test_a_warm_start_that_meets_the_flow_bound_is_proven_optimal_at_once() -> None:
+    # Without batch cohesion and workload, the network is the whole problem.
+    problem = random_problem(15, cases=60, people=30)
+    problem = replace(problem, weights=replace(problem.weights, batch=0, workload=0))
+    result = checked(problem, time_limit=30.0)
+    assert result.status == "optimal"
+    assert result.objective == result.bound
+    assert result.stats["proof"] == "warm start meets the flow bound"  # CP-SAT was not needed
