@@ -57,7 +57,7 @@ class Encoded:
         return int(self.case.size)
 
 
-def _person_arrays(problem: MatchingProblem) -> dict[str, np.ndarray]:
+def person_arrays(problem: MatchingProblem) -> dict[str, np.ndarray]:
     people = problem.people
     n = len(people)
     court_ids = {c.id: i for i, c in enumerate(problem.courts)}
@@ -171,7 +171,7 @@ def encode(problem: MatchingProblem) -> Encoded:
     """Candidate pairs for every case and role after the pair-level hard rules."""
     pure = problem.settings.pure
     index = problem.person_index
-    arr = _person_arrays(problem)
+    arr = person_arrays(problem)
     court_ids = {c.id: i for i, c in enumerate(problem.courts)}
     cat_ids = {c: i for i, c in enumerate(CATEGORIES)}
     w = problem.weights

@@ -195,6 +195,15 @@ class MatchingProblem:
         return {p.id: i for i, p in enumerate(self.people)}
 
     @cached_property
+    def court_children(self) -> dict[str, frozenset[str]]:
+        """Court -> the courts whose parent it is (an intermediate court's basic courts)."""
+        kids: dict[str, set[str]] = {}
+        for court in self.courts:
+            if court.parent is not None:
+                kids.setdefault(court.parent, set()).add(court.id)
+        return {k: frozenset(v) for k, v in kids.items()}
+
+    @cached_property
     def case_index(self) -> dict[str, int]:
         return {c.id: i for i, c in enumerate(self.cases)}
 

@@ -7,9 +7,7 @@ capacity over the whole result, locks) are checked in ``validate.py``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import timedelta
-from functools import cache
 
 from .problem import EXPERT, MEDIATOR, Case, MatchingProblem, Person
 from .result import AVAILABILITY, CAPACITY, ELIGIBILITY, RECUSAL, ROSTER_SCOPE
@@ -17,23 +15,9 @@ from .result import AVAILABILITY, CAPACITY, ELIGIBILITY, RECUSAL, ROSTER_SCOPE
 
 def served_courts(problem: MatchingProblem, person: Person) -> frozenset[str]:
     """The courts a person's roster serves: an intermediate court's roster serves its children."""
-    return _served(problem.courts, person.roster_courts)
-
-
-@cache
-def _children(courts: tuple[object, ...]) -> dict[str, frozenset[str]]:
-    kids: dict[str, set[str]] = {}
-    for court in courts:
-        parent = getattr(court, "parent", None)
-        if parent is not None:
-            kids.setdefault(parent, set()).add(court.id)  # type: ignore[attr-defined]
-    return {k: frozenset(v) for k, v in kids.items()}
-
-
-def _served(courts: tuple[object, ...], roster: Iterable[str]) -> frozenset[str]:
-    kids = _children(courts)
+    kids = problem.court_children
     out: set[str] = set()
-    for court in roster:
+    for court in person.roster_courts:
         out.add(court)
         out |= kids.get(court, frozenset())
     return frozenset(out)

@@ -21,9 +21,9 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from . import model as cpsat
-from .encode import Encoded, encode
+from .encode import Encoded, encode, person_arrays
 from .flow import solve_flow
-from .problem import EXPERT, MEDIATOR, MatchingProblem
+from .problem import CATEGORIES, EXPERT, MEDIATOR, MatchingProblem
 from .result import (
     ALL_CONFLICTED,
     CAPACITY,
@@ -43,7 +43,10 @@ from .result import (
 from .rules import free_minutes_before, pair_violation, recusal_ground, served_courts
 from .score import (
     BATCH_UNIT,
+    LOCALITY_UNIT,
     MAX_UTILISATION_UNIT,
+    SPECIALTY_UNIT,
+    STABILITY_UNIT,
     balance_cost,
     evaluate,
     pair_score,
@@ -53,7 +56,6 @@ from .score import (
 
 FULL_MODEL_PAIRS = 8_000  # up to this many candidates, CP-SAT sees them all
 PER_SLOT = 8  # otherwise: the best candidates per case and role, plus the flow's choice
-EXPLAIN_LIMIT = 5_000  # cases explained in detail (alternates); KPIs always cover all
 
 ProgressFn = Callable[[Progress], None]
 
@@ -107,7 +109,7 @@ def solve(
         cpsat.hint(built, hint.chosen, hint.presiding)
         stats["cpsat_variables"] = len(built.x)
         # Leave time to extract, explain and score the result inside the limit.
-        reserve = 0.03 * time_limit + 0.02 * len(problem.cases) / 1000
+        reserve = 0.03 * time_limit + 0.4 * len(problem.cases) / 1000
         remaining = max(0.1, time_limit - (time.perf_counter() - start) - reserve)
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = remaining
@@ -153,11 +155,7 @@ def solve(
         for ci, case in enumerate(problem.cases)
         if case.id not in assigned_cases
     )
-    explanations = (
-        _explain(problem, enc, members, objective.loads)
-        if len(problem.cases) <= EXPLAIN_LIMIT
-        else {}
-    )
+    explanations = _explain(problem, enc, members, objective.loads)
     return MatchResult(
         status=status,
         objective=objective.objective,
@@ -490,47 +488,87 @@ def _why_unassigned(
 def _explain(
     problem: MatchingProblem, enc: Encoded, members: list[Assignment], loads: dict[str, int]
 ) -> dict[str, CaseExplanation]:
-    people = {p.id: p for p in problem.people}
+    """Per staffed case: the score by term, and per role the three best-scored other
+    specialists with the score they lack or the hard rule that excludes them. Scores of the
+    whole roster are computed with numpy, so every case is explained at every size."""
+    people = problem.people
+    index = problem.person_index
+    w, s = problem.weights, problem.settings
+    arr = person_arrays(problem)
+    court_ids = {c.id: i for i, c in enumerate(problem.courts)}
+    cat_ids = {c: i for i, c in enumerate(CATEGORIES)}
+    id_rank = np.argsort(np.argsort(np.array([p.id for p in people], dtype=object)))
+    rotation = -((w.rotation * arr["recent"]) // 2)
+    keepers: dict[str, list[int]] = defaultdict(list)
+    for i, p in enumerate(people):
+        for batch in p.batches:
+            keepers[batch].append(i)
     team: dict[str, list[Assignment]] = defaultdict(list)
     for a in members:
         team[a.case].append(a)
-    by_role: dict[str, list[str]] = {
-        role: [p.id for p in problem.people if role in p.roles] for role in (MEDIATOR, EXPERT)
-    }
+    bases: dict[tuple[int, str, int], np.ndarray] = {}
+    # Candidates passed every pair rule; only the others need the rule looked up.
+    n_people = len(people)
+    passed = set(((enc.case * n_people + enc.person) * 2 + enc.role).tolist())
+    specialists: dict[tuple[str, int], np.ndarray] = {}
     out: dict[str, CaseExplanation] = {}
-    for case in problem.cases:
+    for ci, case in enumerate(problem.cases):
         mine = team.get(case.id)
         if not mine:
             continue
         score: Counter[str] = Counter()
         for a in mine:
-            score.update(pair_terms(problem, case, people[a.person], a.role))
-        in_team = {a.person for a in mine}
+            score.update(pair_terms(problem, case, people[index[a.person]], a.role))
+        cat = cat_ids[case.category]
+        days = (case.deadline - s.today).days
+        key = (cat, case.court, days)
+        base = bases.get(key)
+        if base is None:
+            urgency = max(0, s.urgent_days + 1 - max(days, 0))
+            base = (
+                w.specialty * SPECIALTY_UNIT * arr["level"][:, cat]
+                + np.where(arr["base"] == court_ids[case.court], w.locality * LOCALITY_UNIT, 0)
+                + rotation
+                + (w.urgency * arr["early"] * urgency) // max(s.urgent_days, 1)
+            )
+            bases[key] = base
+        in_team = [index[a.person] for a in mine]
         alternates: dict[str, tuple[Alternate, ...]] = {}
         for role in sorted({a.role for a in mine}):
-            chosen_scores = [
-                pair_score(problem, case, people[a.person], role) for a in mine if a.role == role
-            ]
-            worst = min(chosen_scores)
-            pool = [
-                pid
-                for pid in by_role[role]
-                if pid not in in_team and case.category in people[pid].specialties
-            ]
-            ranked = sorted(
-                pool,
-                key=lambda pid: (-pair_score(problem, case, people[pid], role), pid),
-            )[:3]
+            raw = base.copy()
+            if role == MEDIATOR and case.batch in keepers:
+                raw[keepers[case.batch]] += w.batch * BATCH_UNIT
+            for pid in {m.person for m in case.previous if m.role == role}:
+                raw[index[pid]] += w.stability * STABILITY_UNIT
+            pool = specialists.get((role, cat))
+            if pool is None:
+                mask = arr["is_med" if role == MEDIATOR else "is_exp"] & (arr["level"][:, cat] > 0)
+                pool = specialists[(role, cat)] = np.flatnonzero(mask)
+            pool = pool[~np.isin(pool, in_team)]
+            # Best score first, then person id: one integer key, partially sorted.
+            order_key = -raw[pool] * (n_people + 1) + id_rank[pool]
+            if pool.size > 3:
+                pool = pool[np.argpartition(order_key, 3)[:3]]
+                order_key = -raw[pool] * (n_people + 1) + id_rank[pool]
+            top = pool[np.argsort(order_key)]
+            worst = min(
+                pair_score(problem, case, people[index[a.person]], role)
+                for a in mine
+                if a.role == role
+            )
             alts = []
-            for pid in ranked:
-                rule = pair_violation(problem, case, people[pid], role)
-                if rule is None and loads.get(pid, 0) >= people[pid].capacity:
+            role_code = 0 if role == MEDIATOR else 1
+            for k in top:
+                person = people[int(k)]
+                rule = None
+                if (ci * n_people + int(k)) * 2 + role_code not in passed:
+                    rule = pair_violation(problem, case, person, role)
+                if rule is None and loads.get(person.id, 0) >= person.capacity:
                     rule = CAPACITY
                 if rule is not None:
-                    alts.append(Alternate(pid, rule=rule))
+                    alts.append(Alternate(person.id, rule=rule))
                 else:
-                    diff = worst - pair_score(problem, case, people[pid], role)
-                    alts.append(Alternate(pid, score_difference=diff))
+                    alts.append(Alternate(person.id, score_difference=worst - int(raw[k])))
             alternates[role] = tuple(alts)
         out[case.id] = CaseExplanation(case.id, dict(score), alternates)
     return out

@@ -259,3 +259,25 @@ def test_without_batch_and_workload_terms_the_flow_bound_proves_optimality() -> 
     assert result.status == "optimal"
     assert result.objective == result.bound == result.stats["flow_bound"]
     assert result.stats["proof"] == "warm start meets the flow bound"  # CP-SAT was not needed
+
+
+def test_alternates_score_differences_match_the_pair_scores() -> None:
+    problem = random_problem(16, cases=30, people=40)
+    result = checked(problem)
+    people = {p.id: p for p in problem.people}
+    cases = {c.id: c for c in problem.cases}
+    compared = 0
+    for case_id, explanation in result.explanations.items():
+        case = cases[case_id]
+        for role, alternates in explanation.alternates.items():
+            worst = min(
+                pair_score(problem, case, people[a.person], role)
+                for a in result.team(case_id)
+                if a.role == role
+            )
+            for alt in alternates:
+                if alt.score_difference is not None:
+                    expected = worst - pair_score(problem, case, people[alt.person], role)
+                    assert alt.score_difference == expected
+                    compared += 1
+    assert compared > 0
