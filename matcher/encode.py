@@ -65,10 +65,7 @@ def person_arrays(problem: MatchingProblem) -> dict[str, np.ndarray]:
     level = np.zeros((n, len(CATEGORIES)), dtype=np.int64)
     evaluation = np.zeros((n, len(CATEGORIES)), dtype=bool)
     served = np.zeros((n, len(court_ids)), dtype=bool)
-    children: dict[str, list[str]] = defaultdict(list)
-    for court in problem.courts:
-        if court.parent is not None:
-            children[court.parent].append(court.id)
+    children = problem.court_children
     horizon = max([len(p.free_minutes) for p in people] + [1])
     cumfree = np.zeros((n, horizon), dtype=np.int64)
     for i, p in enumerate(people):
@@ -78,7 +75,7 @@ def person_arrays(problem: MatchingProblem) -> dict[str, np.ndarray]:
             evaluation[i, cat_ids[cat]] = True
         for roster in p.roster_courts:
             served[i, court_ids[roster]] = True
-            for child in children.get(roster, []):
+            for child in children.get(roster, frozenset()):
                 served[i, court_ids[child]] = True
         if p.free_minutes:
             row = np.cumsum(np.asarray(p.free_minutes, dtype=np.int64))
@@ -167,6 +164,53 @@ def _case_slots(
     return slots
 
 
+class RosterScorer:
+    """Pair scores of the whole roster for one case: the vectorised form of
+    ``score.pair_terms``, shared by the encoder and the explanations."""
+
+    def __init__(self, problem: MatchingProblem, arr: dict[str, np.ndarray]) -> None:
+        self.problem = problem
+        self.arr = arr
+        self.court_ids = {c.id: i for i, c in enumerate(problem.courts)}
+        self.cat_ids = {c: i for i, c in enumerate(CATEGORIES)}
+        self.rotation = -((problem.weights.rotation * arr["recent"]) // 2)
+        self.keepers: dict[str, list[int]] = defaultdict(list)
+        for i, p in enumerate(problem.people):
+            for batch in p.batches:
+                self.keepers[batch].append(i)
+        self._bases: dict[tuple[str, str, int], IntArray] = {}
+
+    def base(self, case: Case) -> IntArray:
+        """Specialty, locality, rotation and urgency: the terms that ignore the role."""
+        s, w = self.problem.settings, self.problem.weights
+        days = (case.deadline - s.today).days
+        key = (case.category, case.court, days)
+        cached = self._bases.get(key)
+        if cached is None:
+            urgency = max(0, s.urgent_days + 1 - max(days, 0))
+            level = self.arr["level"][:, self.cat_ids[case.category]]
+            local = self.arr["base"] == self.court_ids[case.court]
+            cached = (
+                w.specialty * SPECIALTY_UNIT * level
+                + np.where(local, w.locality * LOCALITY_UNIT, 0)
+                + self.rotation
+                + (w.urgency * self.arr["early"] * urgency) // max(s.urgent_days, 1)
+            )
+            self._bases[key] = cached
+        return cached
+
+    def for_role(self, case: Case, role_code: int, people_idx: IntArray) -> IntArray:
+        """Scores of ``people_idx`` in a role: the base plus batch continuity and stability."""
+        w = self.problem.weights
+        index = self.problem.person_index
+        scores = self.base(case)[people_idx].copy()
+        if role_code == 0 and case.batch is not None and case.batch in self.keepers:
+            scores[np.isin(people_idx, self.keepers[case.batch])] += w.batch * BATCH_UNIT
+        for pid in {m.person for m in case.previous if ROLE_CODES[m.role] == role_code}:
+            scores[people_idx == index[pid]] += w.stability * STABILITY_UNIT
+        return scores
+
+
 def encode(problem: MatchingProblem) -> Encoded:
     """Candidate pairs for every case and role after the pair-level hard rules."""
     pure = problem.settings.pure
@@ -174,14 +218,10 @@ def encode(problem: MatchingProblem) -> Encoded:
     arr = person_arrays(problem)
     court_ids = {c.id: i for i, c in enumerate(problem.courts)}
     cat_ids = {c: i for i, c in enumerate(CATEGORIES)}
-    w = problem.weights
     s = problem.settings
     recused = _recused(problem, index)
-    batch_keepers: dict[str, list[int]] = defaultdict(list)
     case_conflicts: dict[str, set[int]] = defaultdict(set)
     for p in problem.people:
-        for b in p.batches:
-            batch_keepers[b].append(index[p.id])
         for case_id in p.conflict_cases:
             case_conflicts[case_id].add(index[p.id])
     horizon = arr["cumfree"].shape[1]
@@ -197,9 +237,8 @@ def encode(problem: MatchingProblem) -> Encoded:
                 continue
             for person, _, _ in sl.locked:
                 locked_load[person] += 1
-    person_score = -((w.rotation * arr["recent"]) // 2)
-
-    group_cache: dict[tuple[object, ...], list[tuple[IntArray, IntArray]]] = {}
+    scorer = RosterScorer(problem, arr)
+    group_cache: dict[tuple[object, ...], list[IntArray]] = {}
     out_case: list[IntArray] = []
     out_person: list[IntArray] = []
     out_role: list[IntArray] = []
@@ -224,21 +263,11 @@ def encode(problem: MatchingProblem) -> Encoded:
                 & (free_cap >= 1)
                 & free_ok
             )
-            urgency = max(0, s.urgent_days + 1 - max(days, 0))
-            base_score = (
-                w.specialty * SPECIALTY_UNIT * arr["level"][:, cat]
-                + np.where(arr["base"] == court_ids[case.court], w.locality * LOCALITY_UNIT, 0)
-                + person_score
-                + (w.urgency * arr["early"] * urgency) // max(s.urgent_days, 1)
-            )
-            group = []
-            med = np.flatnonzero(base_ok & arr["is_med"])
-            group.append((med, base_score[med]))
             exp_mask = base_ok & arr["is_exp"]
             if case.needs_evaluation:
                 exp_mask &= arr["evaluation"][:, cat]
             exp = np.flatnonzero(exp_mask) if sl.experts > 0 else np.zeros(0, dtype=np.int64)
-            group.append((exp, base_score[exp]))
+            group = [np.flatnonzero(base_ok & arr["is_med"]), exp]
             group_cache[key] = group
 
         excluded: set[int] = set()
@@ -248,19 +277,13 @@ def encode(problem: MatchingProblem) -> Encoded:
         excluded |= {index[pid] for pid in case.other_roles if pid in index}
         excluded |= case_conflicts.get(case.id, set()) - {index[pid] for pid in case.waivers}
         excluded |= {person for person, _, _ in sl.locked}
-        for role_code, (people_idx, scores) in enumerate(group):
+        for role_code, people_idx in enumerate(group):
             needed = sl.mediators if role_code == 0 else sl.experts
             if needed == 0 or people_idx.size == 0:
                 continue
             if excluded:
-                keep = ~np.isin(people_idx, np.fromiter(excluded, dtype=np.int64))
-                people_idx, scores = people_idx[keep], scores[keep]
-            scores = scores.copy()
-            if role_code == 0 and case.batch is not None and case.batch in batch_keepers:
-                keepers = np.isin(people_idx, batch_keepers[case.batch])
-                scores[keepers] += w.batch * BATCH_UNIT
-            for pid in {m.person for m in case.previous if ROLE_CODES[m.role] == role_code}:
-                scores[people_idx == index[pid]] += w.stability * STABILITY_UNIT
+                people_idx = people_idx[~np.isin(people_idx, np.fromiter(excluded, np.int64))]
+            scores = scorer.for_role(case, role_code, people_idx)
             out_case.append(np.full(people_idx.size, ci, dtype=np.int64))
             out_person.append(people_idx)
             out_role.append(np.full(people_idx.size, role_code, dtype=np.int64))

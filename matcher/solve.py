@@ -21,9 +21,9 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from . import model as cpsat
-from .encode import Encoded, encode, person_arrays
+from .encode import Encoded, RosterScorer, encode, person_arrays
 from .flow import solve_flow
-from .problem import CATEGORIES, EXPERT, MEDIATOR, MatchingProblem
+from .problem import EXPERT, MEDIATOR, MatchingProblem
 from .result import (
     ALL_CONFLICTED,
     CAPACITY,
@@ -43,10 +43,7 @@ from .result import (
 from .rules import free_minutes_before, pair_violation, recusal_ground, served_courts
 from .score import (
     BATCH_UNIT,
-    LOCALITY_UNIT,
     MAX_UTILISATION_UNIT,
-    SPECIALTY_UNIT,
-    STABILITY_UNIT,
     balance_cost,
     evaluate,
     pair_score,
@@ -135,7 +132,8 @@ def solve(
                 stats["kept_flow_solution"] = True
     members = _members(enc, solution)
     objective = evaluate(problem, [(a.case, a.person, a.role, a.presiding) for a in members])
-    staffed_slots = _rank(enc, solution)[0]
+    assigned_cases = {a.case for a in members}
+    staffed_slots = _slots(enc, assigned_cases)
     if status != OPTIMAL and staffed_slots == flow_slots and objective.objective >= bound:
         status = OPTIMAL  # the flow bound proves it
     if status == OPTIMAL:
@@ -145,17 +143,16 @@ def solve(
         # below a solution in hand.
         stats["bound_raised_to_objective"] = bound
         bound = objective.objective
-    seconds = time.perf_counter() - start
-    trace.append(Progress(seconds, objective.objective, bound))
-    if progress is not None:
-        progress(trace[-1])
-    assigned_cases = {a.case for a in members}
     unassigned = tuple(
         _why_unassigned(problem, enc, ci, objective.loads)
         for ci, case in enumerate(problem.cases)
         if case.id not in assigned_cases
     )
     explanations = _explain(problem, enc, members, objective.loads)
+    seconds = time.perf_counter() - start  # everything above, explanations included
+    trace.append(Progress(seconds, objective.objective, bound))
+    if progress is not None:
+        progress(trace[-1])
     return MatchResult(
         status=status,
         objective=objective.objective,
@@ -379,10 +376,13 @@ def _complete_teams(enc: Encoded, chosen: set[int], presiding: set[int]) -> _Sol
 def _rank(enc: Encoded, solution: _Solution) -> tuple[int, int]:
     """Coverage first (slots in staffed teams), then the objective."""
     members = _members(enc, solution)
-    staffed = {a.case for a in members}
-    slots = sum(enc.slots[ci].total for ci, c in enumerate(enc.problem.cases) if c.id in staffed)
     value = evaluate(enc.problem, [(a.case, a.person, a.role, a.presiding) for a in members])
-    return slots, value.objective
+    return _slots(enc, {a.case for a in members}), value.objective
+
+
+def _slots(enc: Encoded, staffed: set[str]) -> int:
+    """Slots filled by the staffed cases (locked members not counted, as in the flow)."""
+    return sum(enc.slots[ci].total for ci, c in enumerate(enc.problem.cases) if c.id in staffed)
 
 
 def _neighbourhood(enc: Encoded, hint: _Solution) -> np.ndarray:
@@ -493,20 +493,13 @@ def _explain(
     whole roster are computed with numpy, so every case is explained at every size."""
     people = problem.people
     index = problem.person_index
-    w, s = problem.weights, problem.settings
     arr = person_arrays(problem)
-    court_ids = {c.id: i for i, c in enumerate(problem.courts)}
-    cat_ids = {c: i for i, c in enumerate(CATEGORIES)}
+    scorer = RosterScorer(problem, arr)
+    everyone = np.arange(len(people), dtype=np.int64)
     id_rank = np.argsort(np.argsort(np.array([p.id for p in people], dtype=object)))
-    rotation = -((w.rotation * arr["recent"]) // 2)
-    keepers: dict[str, list[int]] = defaultdict(list)
-    for i, p in enumerate(people):
-        for batch in p.batches:
-            keepers[batch].append(i)
     team: dict[str, list[Assignment]] = defaultdict(list)
     for a in members:
         team[a.case].append(a)
-    bases: dict[tuple[int, str, int], np.ndarray] = {}
     # Candidates passed every pair rule; only the others need the rule looked up.
     n_people = len(people)
     passed = set(((enc.case * n_people + enc.person) * 2 + enc.role).tolist())
@@ -519,27 +512,12 @@ def _explain(
         score: Counter[str] = Counter()
         for a in mine:
             score.update(pair_terms(problem, case, people[index[a.person]], a.role))
-        cat = cat_ids[case.category]
-        days = (case.deadline - s.today).days
-        key = (cat, case.court, days)
-        base = bases.get(key)
-        if base is None:
-            urgency = max(0, s.urgent_days + 1 - max(days, 0))
-            base = (
-                w.specialty * SPECIALTY_UNIT * arr["level"][:, cat]
-                + np.where(arr["base"] == court_ids[case.court], w.locality * LOCALITY_UNIT, 0)
-                + rotation
-                + (w.urgency * arr["early"] * urgency) // max(s.urgent_days, 1)
-            )
-            bases[key] = base
+        cat = scorer.cat_ids[case.category]
         in_team = [index[a.person] for a in mine]
         alternates: dict[str, tuple[Alternate, ...]] = {}
         for role in sorted({a.role for a in mine}):
-            raw = base.copy()
-            if role == MEDIATOR and case.batch in keepers:
-                raw[keepers[case.batch]] += w.batch * BATCH_UNIT
-            for pid in {m.person for m in case.previous if m.role == role}:
-                raw[index[pid]] += w.stability * STABILITY_UNIT
+            role_code = 0 if role == MEDIATOR else 1
+            raw = scorer.for_role(case, role_code, everyone)
             pool = specialists.get((role, cat))
             if pool is None:
                 mask = arr["is_med" if role == MEDIATOR else "is_exp"] & (arr["level"][:, cat] > 0)
@@ -557,7 +535,6 @@ def _explain(
                 if a.role == role
             )
             alts = []
-            role_code = 0 if role == MEDIATOR else 1
             for k in top:
                 person = people[int(k)]
                 rule = None
