@@ -383,7 +383,7 @@ class _Lookups:
             self.by_name.setdefault(person.name, []).append(person)
 
 
-def _check_row(row: _Row, lookups: _Lookups, options: ImportOptions) -> None:
+def _check_row(row: _Row, lookups: _Lookups) -> None:
     raw, values = row.raw, row.values
     court = lookups.courts.get(_canon_header(raw["court"]))
     if court is None:
@@ -412,11 +412,7 @@ def _check_row(row: _Row, lookups: _Lookups, options: ImportOptions) -> None:
                 f"(expected {'/'.join(expected)})",
             )
 
-    if (
-        values.get("procedure") == Procedure.SMALL_CLAIMS
-        and values.get("amount") is not None
-        and instance == 2
-    ):
+    if values.get("procedure") == Procedure.SMALL_CLAIMS and instance == 2:
         row.fail("procedure", "small-claims cases are final at first instance; 二审 is impossible")
 
     chosen = raw.get("chosen_mediator") or ""
@@ -505,7 +501,7 @@ def import_cases(session: Session, path: Path, options: ImportOptions) -> Import
 
     rows = [_parse_cells(number, record, options) for number, record in data]
     for row in rows:
-        _check_row(row, lookups, options)
+        _check_row(row, lookups)
 
     # Duplicates inside the file: the first occurrence stands, later ones are rejected.
     first_seen: dict[str, int] = {}
