@@ -29,6 +29,8 @@ class FlowSolution:
     filled: IntArray  # per case: slots filled by people
     quality: int  # pair scores of the chosen candidates minus their workload increments
     seconds: float
+    # Per slot (case * 3 + column): its optimal dual, what one more unit of it is worth.
+    slot_value: np.ndarray | None = None
 
 
 def _slot_layout(enc: Encoded) -> tuple[IntArray, IntArray, IntArray]:
@@ -50,7 +52,12 @@ def _slot_layout(enc: Encoded) -> tuple[IntArray, IntArray, IntArray]:
 
 
 def solve_flow(
-    enc: Encoded, *, pure: bool, weight: int, bonus: IntArray | None = None
+    enc: Encoded,
+    *,
+    pure: bool,
+    weight: int,
+    bonus: IntArray | None = None,
+    duals: bool = False,
 ) -> FlowSolution:
     """Solve the network. ``bonus`` (per candidate) steers the flow without entering the
     reported quality, which stays in true score units."""
@@ -175,10 +182,51 @@ def solve_flow(
             for k in range(start_k, start_k + int(load_new[p])):
                 workload += balance_increment(weight, int(enc.capacity[p]), k)
     quality = int(enc.score[chosen].sum()) - workload
+    slot_value = None
+    if duals:
+        all_tails, all_heads = np.concatenate(tails), np.concatenate(heads)
+        all_costs = np.concatenate(costs)
+        all_flows = mcf.flows(np.arange(all_tails.size, dtype=np.int64))
+        dist = _potentials(
+            next_node,
+            all_tails,
+            all_heads,
+            all_costs,
+            all_flows < np.concatenate(caps),
+            all_flows > 0,
+        )
+        slot_value = np.zeros(n_cases * 3, dtype=np.float64)
+        slot_value[np.flatnonzero(has.reshape(-1))] = dist[source] - dist[slot_node[has]]
     return FlowSolution(
         chosen=chosen,
         presiding=presiding,
         filled=filled,
         quality=quality,
         seconds=time.perf_counter() - start,
+        slot_value=slot_value,
     )
+
+
+def _potentials(
+    n: int,
+    tails: IntArray,
+    heads: IntArray,
+    costs: IntArray,
+    forward: np.ndarray,
+    backward: np.ndarray,
+) -> IntArray:
+    """Optimal node potentials of a min-cost flow: shortest distances in its residual graph
+    from a virtual root joined to every node (Bellman-Ford, vectorised; an optimal flow leaves
+    no negative cycle, so it terminates)."""
+    t = np.concatenate([tails[forward], heads[backward]])
+    h = np.concatenate([heads[forward], tails[backward]])
+    c = np.concatenate([costs[forward], -costs[backward]])
+    dist = np.zeros(n, dtype=np.int64)
+    for _ in range(n + 1):
+        relaxed = dist[t] + c
+        new = dist.copy()
+        np.minimum.at(new, h, relaxed)
+        if np.array_equal(new, dist):
+            return dist
+        dist = new
+    raise RuntimeError("min-cost flow residual graph has a negative cycle")

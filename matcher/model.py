@@ -206,6 +206,9 @@ def add_batch_cohesion(model: Model, enc: Encoded, unit: int) -> list[tuple[cp_m
         y = m.new_bool_var(f"batch_lead[batch={batch},person={problem.people[person].id}]")
         for v in vars_:
             m.add_implication(v, y)
+        room = min(len(vars_), max(int(enc.capacity[person] - enc.active[person]), 0))
+        if room < len(vars_):
+            m.add(sum(vars_) <= room * y)
         by_batch[batch].append(y)
     for batch, ys in by_batch.items():
         if fixed[batch]:

@@ -14,15 +14,16 @@ from __future__ import annotations
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 from statistics import pstdev
 
 import numpy as np
 from ortools.sat.python import cp_model
 
 from . import model as cpsat
+from .bound import lagrangian_bound
 from .encode import Encoded, RosterScorer, encode, person_arrays
 from .flow import solve_flow
+from .leads import Solution, batch_cases, complete_teams, lead_search
 from .problem import EXPERT, MEDIATOR, MatchingProblem
 from .result import (
     ALL_CONFLICTED,
@@ -51,16 +52,17 @@ from .score import (
     utilisation_pct,
 )
 
+# Shares of the time limit: dynamic slope scaling (until), the Lagrangian bound (for), the
+# lead search (until); CP-SAT gets the rest. Above FULL_MODEL_PAIRS, CP-SAT would only see a
+# neighbourhood and adds little the lead search does not find faster: the search runs to the end.
+SLOPE_SHARE = 0.1
+BOUND_SHARE = 0.25
+SEARCH_SHARE = 0.8
+CPSAT_MIN_SHARE = 0.1  # below this much time left, CP-SAT is skipped
 FULL_MODEL_PAIRS = 8_000  # up to this many candidates, CP-SAT sees them all
 PER_SLOT = 8  # otherwise: the best candidates per case and role, plus the flow's choice
 
 ProgressFn = Callable[[Progress], None]
-
-
-@dataclass(frozen=True)
-class _Solution:
-    chosen: set[int]
-    presiding: set[int]
 
 
 def solve(
@@ -75,7 +77,7 @@ def solve(
     pure = problem.settings.pure
     enc = encode(problem)
     t_encode = time.perf_counter() - start
-    flow = solve_flow(enc, pure=pure, weight=problem.weights.workload)
+    flow = solve_flow(enc, pure=pure, weight=problem.weights.workload, duals=not pure)
     bound = _flow_bound(enc, flow.quality)
     stats: dict[str, object] = {
         "pairs": enc.pairs,
@@ -83,19 +85,57 @@ def solve(
         "flow_seconds": round(flow.seconds, 3),
         "flow_bound": bound,
     }
-    hint = _complete_teams(enc, set(flow.chosen.tolist()), set(flow.presiding.tolist()))
+    hint = complete_teams(enc, set(flow.chosen.tolist()), set(flow.presiding.tolist()))
     if not pure:
-        hint = _improve_batches(enc, hint, stats, deadline=start + time_limit / 3)
+        hint = _improve_batches(enc, hint, stats, deadline=start + SLOPE_SHARE * time_limit)
     status = FEASIBLE
     trace: list[Progress] = []
     flow_slots = int(flow.filled.sum())
     hint_slots, hint_value = _rank(enc, hint)
+    suggested: dict[str, frozenset[int]] = {}
+    ranked: dict[str, list[int]] = {}
+    if not pure and flow.slot_value is not None and flow_slots == _staffable_slots(enc):
+        lagrangian = lagrangian_bound(
+            enc,
+            flow.slot_value,
+            incumbent=hint_value,
+            constant=_lock_constant(enc),
+            deadline=time.perf_counter() + BOUND_SHARE * time_limit,
+        )
+        if lagrangian is not None:
+            stats["lagrangian_bound"] = lagrangian.bound
+            stats["lagrangian_iterations"] = lagrangian.iterations
+            stats["lagrangian_seconds"] = round(lagrangian.seconds, 3)
+            bound = min(bound, lagrangian.bound)
+            suggested = lagrangian.leads
+            ranked = lagrangian.ranked
+    if not pure:
+        hint = lead_search(
+            enc,
+            hint,
+            lock_constant=_lock_constant(enc),
+            suggested=suggested,
+            ranked=ranked,
+            deadline=start
+            + (
+                SEARCH_SHARE * time_limit
+                if enc.pairs <= FULL_MODEL_PAIRS
+                else time_limit - _reserve(time_limit, problem)
+            ),
+            stats=stats,
+        )
+        hint_slots, hint_value = _rank(enc, hint)
     if pure:
         solution, status = hint, OPTIMAL
     elif hint_slots == flow_slots and hint_value >= bound:
         # The flow's own bound proves the warm start optimal: nothing is left for CP-SAT.
         solution, status = hint, OPTIMAL
         stats["proof"] = "warm start meets the flow bound"
+    elif _reserve(time_limit, problem) + CPSAT_MIN_SHARE * time_limit > time_limit - (
+        time.perf_counter() - start
+    ):
+        solution = hint  # too little time left for CP-SAT to add anything
+        stats["cpsat_skipped"] = True
     else:
         if enc.pairs <= FULL_MODEL_PAIRS:
             cand = np.arange(enc.pairs, dtype=np.int64)
@@ -106,8 +146,9 @@ def solve(
         cpsat.hint(built, hint.chosen, hint.presiding)
         stats["cpsat_variables"] = len(built.x)
         # Leave time to extract, explain and score the result inside the limit.
-        reserve = 0.03 * time_limit + 0.4 * len(problem.cases) / 1000
-        remaining = max(0.1, time_limit - (time.perf_counter() - start) - reserve)
+        remaining = max(
+            0.1, time_limit - (time.perf_counter() - start) - _reserve(time_limit, problem)
+        )
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = remaining
         solver.parameters.num_workers = workers
@@ -119,11 +160,17 @@ def solve(
         stats["cpsat_status"] = solver.status_name(code)
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             stats["cpsat_bound"] = solver.best_objective_bound
+            if full:
+                # Below one more slot's worth, CP-SAT's bound is a bound on quality at the
+                # flow's coverage.
+                cp_quality = int(solver.best_objective_bound) - cpsat.COVERAGE_UNIT * flow_slots
+                if cp_quality < cpsat.COVERAGE_UNIT // 2:
+                    bound = min(bound, cp_quality + _lock_constant(enc))
         stats["cpsat_seconds"] = round(solver.wall_time, 3)
         solution = hint
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             chosen, pres = cpsat.selected(built, solver)
-            found = _Solution(chosen, pres)
+            found = Solution(chosen, pres)
             if code == cp_model.OPTIMAL and full:
                 solution, status = found, OPTIMAL
             elif _rank(enc, found) >= _rank(enc, hint):
@@ -244,27 +291,27 @@ def _flow_bound(enc: Encoded, flow_quality: int) -> int:
     return bound - problem.weights.batch * BATCH_UNIT * _min_batch_splits(enc)
 
 
-def _batch_cases(enc: Encoded) -> dict[str, list[int]]:
-    members: dict[str, list[int]] = defaultdict(list)
-    for ci, case in enumerate(enc.problem.cases):
-        sl = enc.slots[ci]
-        if case.batch is not None and sl.lock_error is None and sl.total > 0:
-            members[case.batch].append(ci)
-    return {b: cis for b, cis in members.items() if len(cis) >= 2}
+def _reserve(time_limit: float, problem: MatchingProblem) -> float:
+    """Time kept back to extract, explain and score the result inside the limit."""
+    return 0.03 * time_limit + 0.4 * len(problem.cases) / 1000
+
+
+def _staffable_slots(enc: Encoded) -> int:
+    return sum(sl.total for sl in enc.slots if sl.lock_error is None)
 
 
 SLOPE_ITERATIONS = 8
 
 
 def _improve_batches(
-    enc: Encoded, hint: _Solution, stats: dict[str, object], *, deadline: float
-) -> _Solution:
+    enc: Encoded, hint: Solution, stats: dict[str, object], *, deadline: float
+) -> Solution:
     """Batch cohesion is a fixed charge per lead mediator, which a network cannot price. Dynamic
     slope scaling prices it anyway: each (batch, mediator) arc gets the charge spread over the
     cases that mediator led in the previous flow, so few leads become cheap and stray ones dear.
     Starting points: the plain flow and a flow steered to designated keepers."""
     problem = enc.problem
-    batches = _batch_cases(enc)
+    batches = batch_cases(enc)
     if not batches or problem.weights.batch == 0:
         return hint
     charge = problem.weights.batch * BATCH_UNIT
@@ -280,7 +327,7 @@ def _improve_batches(
         else:
             bonus = _slope_bonus(enc, current, batches, charge)
         flow = solve_flow(enc, pure=False, weight=weight, bonus=bonus)
-        current = _complete_teams(enc, set(flow.chosen.tolist()), set(flow.presiding.tolist()))
+        current = complete_teams(enc, set(flow.chosen.tolist()), set(flow.presiding.tolist()))
         rank = _rank(enc, current)
         if rank > best_rank:
             best, best_rank = current, rank
@@ -289,7 +336,7 @@ def _improve_batches(
 
 
 def _slope_bonus(
-    enc: Encoded, solution: _Solution, batches: dict[str, list[int]], charge: int
+    enc: Encoded, solution: Solution, batches: dict[str, list[int]], charge: int
 ) -> np.ndarray:
     chosen = np.fromiter(solution.chosen, dtype=np.int64, count=len(solution.chosen))
     bonus = np.zeros(enc.score.size, dtype=np.int64)
@@ -307,7 +354,7 @@ def _slope_bonus(
 def _keeper_bonus(enc: Encoded) -> np.ndarray | None:
     """Per-candidate bonus for the few mediators designated to keep each batch: those who can
     take the most of its cases, until their free capacity covers it."""
-    batches = _batch_cases(enc)
+    batches = batch_cases(enc)
     if not batches:
         return None
     unit = enc.problem.weights.batch * BATCH_UNIT
@@ -338,7 +385,7 @@ def _min_batch_splits(enc: Encoded) -> int:
     """A lower bound on batch splits: a batch needs at least as many lead mediators as it takes
     for the roomiest candidates' free capacity to cover its cases."""
     total = 0
-    for cis in _batch_cases(enc).values():
+    for cis in batch_cases(enc).values():
         mask = np.isin(enc.case, cis) & (enc.role == 0)
         people, counts = np.unique(enc.person[mask], return_counts=True)
         room = np.minimum(np.maximum(enc.capacity[people] - enc.active[people], 0), counts)
@@ -348,32 +395,7 @@ def _min_batch_splits(enc: Encoded) -> int:
     return total
 
 
-def _complete_teams(enc: Encoded, chosen: set[int], presiding: set[int]) -> _Solution:
-    """Keep only the cases whose every slot the flow filled."""
-    per_case: dict[int, list[int]] = defaultdict(list)
-    for i in chosen:
-        per_case[int(enc.case[i])].append(i)
-    keep: set[int] = set()
-    for ci, idx in per_case.items():
-        sl = enc.slots[ci]
-        if sl.lock_error is None and len(idx) == sl.total:
-            keep.update(idx)
-    pres = {i for i in presiding if i in keep}
-    # Team cases without a senior-presiding slot: the best-scored mediator presides.
-    for ci, idx in per_case.items():
-        sl = enc.slots[ci]
-        meds = [i for i in idx if i in keep and enc.role[i] == 0]
-        if (
-            meds
-            and not sl.senior_presiding
-            and sl.mediators >= 2
-            and not any(p for _, _, p in sl.locked)
-        ):
-            pres.add(max(meds, key=lambda i: (int(enc.score[i]), -int(enc.person[i]))))
-    return _Solution(keep, pres)
-
-
-def _rank(enc: Encoded, solution: _Solution) -> tuple[int, int]:
+def _rank(enc: Encoded, solution: Solution) -> tuple[int, int]:
     """Coverage first (slots in staffed teams), then the objective."""
     members = _members(enc, solution)
     value = evaluate(enc.problem, [(a.case, a.person, a.role, a.presiding) for a in members])
@@ -385,13 +407,13 @@ def _slots(enc: Encoded, staffed: set[str]) -> int:
     return sum(enc.slots[ci].total for ci, c in enumerate(enc.problem.cases) if c.id in staffed)
 
 
-def _neighbourhood(enc: Encoded, hint: _Solution) -> np.ndarray:
+def _neighbourhood(enc: Encoded, hint: Solution) -> np.ndarray:
     """Large instances: CP-SAT re-decides what the flow priced only approximately (the cases of
     batches and team cases, with their best PER_SLOT candidates); every other case keeps the
     hint's team, so the model stays small while the global workload terms remain exact."""
     problem = enc.problem
     free = np.zeros(len(problem.cases), dtype=bool)
-    for cis in _batch_cases(enc).values():
+    for cis in batch_cases(enc).values():
         free[cis] = True
     free |= np.array([c.is_team for c in problem.cases], dtype=bool)
     ranked = _prune(enc, np.zeros(0, dtype=np.int64))
@@ -411,7 +433,7 @@ def _prune(enc: Encoded, flow_chosen: np.ndarray) -> np.ndarray:
     return np.union1d(keep, flow_chosen)
 
 
-def _members(enc: Encoded, solution: _Solution) -> list[Assignment]:
+def _members(enc: Encoded, solution: Solution) -> list[Assignment]:
     problem = enc.problem
     out: list[Assignment] = []
     per_case: dict[int, list[int]] = defaultdict(list)
