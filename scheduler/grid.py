@@ -115,8 +115,16 @@ class Grid:
         inside = int(self.workday_count[-1] - self.workday_count[k])
         if inside >= cap:
             return cap
-        extra = self.calendar.workdays_between(self.days[-1] + timedelta(days=1), deadline)
-        return min(inside + len(extra), cap)
+        # Past the horizon, count only as far as the cap needs; a year with no schedule
+        # counts its weekdays (the slack term only, never a placement, depends on it).
+        count, day = inside, self.days[-1]
+        while count < cap and day < deadline:
+            day += timedelta(days=1)
+            try:
+                count += self.calendar.is_workday(day)
+            except YearNotCovered:
+                count += day.weekday() < 5
+        return count
 
     def workdays_from_today(self, minute: int) -> int:
         """Working days from today (exclusive) to the session's day (inclusive)."""
@@ -147,10 +155,11 @@ class Grid:
             rule = rrulestr(m.rrule, dtstart=m.start.astimezone(TZ))
             excluded = set(m.exdates)
             for moment in rule.between(first, last, inc=True):
-                day = moment.date()
-                if day in excluded:
+                day = moment.astimezone(TZ).date()
+                if day in excluded or day not in self.index:
                     continue
-                minute = moment.hour * 60 + moment.minute
+                local = moment.astimezone(TZ)
+                minute = local.hour * 60 + local.minute
                 out.append(Occurrence(m, day, minute, fixed=bool(self.workday[self.index[day]])))
         return out
 

@@ -34,6 +34,7 @@ KINDS = (MEDIATION, JOINT_MEDIATION, EVALUATION, CASE_CONFERENCE, REGULAR_MEETIN
 IN_PERSON, ONLINE, EITHER = "in_person", "online", "either"
 MODES = (IN_PERSON, ONLINE, EITHER)
 
+ROLES = ("mediator", "expert", "liaison_judge", "leader")
 GRIDS = (15, 30)
 WEIGHT_NAMES = ("slack", "fast_track", "balance", "locations", "preference", "stability")
 MAX_WEIGHT = 100
@@ -191,6 +192,8 @@ class Person:
     max_minutes_per_day: int = 6 * 60
 
     def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ProblemError(f"people[{self.id}].role: unknown role {self.role!r}")
         if self.max_sessions_per_day < 0 or self.max_minutes_per_day < 0:
             raise ProblemError(f"people[{self.id}]: daily limits must not be negative")
         for first, last in self.leave:
