@@ -151,7 +151,7 @@ def _rank_leads(data: _Data, lam: np.ndarray, keep: int = RANKED) -> dict[str, l
 
 def _prepare(enc: Encoded) -> _Data | None:
     problem = enc.problem
-    if problem.settings.pure:
+    if problem.settings.pure or enc.pairs == 0:
         return None
     n_people = enc.capacity.size
     med_d, pres_d, exp_d = _slot_layout(enc)

@@ -23,7 +23,8 @@ IntArray = npt.NDArray[np.int64]
 
 @dataclass
 class Occupancy:
-    """What is taken so far: person and room minutes, daily loads and locations."""
+    """What is taken so far: person and room time in grid cells (sessions are grid-aligned, so
+    a cell with any busy minute is lost to them), daily loads and locations."""
 
     grid: Grid
     person_busy: BoolArray = field(init=False)
@@ -36,7 +37,7 @@ class Occupancy:
     def __post_init__(self) -> None:
         g = self.grid
         problem = g.problem
-        n = len(g.days) * DAY
+        n = len(g.days) * DAY // g.step
         self.person_busy = np.zeros((len(problem.people), n), dtype=bool)
         self.room_busy = np.zeros((len(problem.rooms), n), dtype=bool)
         self.day_count = np.zeros((len(problem.people), len(g.days)), dtype=np.int64)
@@ -48,7 +49,8 @@ class Occupancy:
         index = problem.room_index
         for rid, spans in g.room_busy.items():
             for lo, hi in spans:
-                self.room_busy[index[rid], max(lo, 0) : max(min(hi, n), 0)] = True
+                a, b = self.cells(lo, hi)
+                self.room_busy[index[rid], max(a, 0) : max(min(b, n), 0)] = True
         people = problem.person_index
         for occ in g.occurrences:
             if occ.fixed:
@@ -61,11 +63,21 @@ class Occupancy:
                     if not room.online:
                         self.day_place[p, k] = self.locations[room.location]
 
+    def cells(self, start: int, end: int) -> tuple[int, int]:
+        """The grid cells covering minutes [start, end)."""
+        step = self.grid.step
+        return start // step, -(-end // step)
+
+    def open_at(self, busy: BoolArray, starts: IntArray, duration: int) -> BoolArray:
+        """For each start minute, whether ``busy`` (a cell row) is free for the duration."""
+        step = self.grid.step
+        return free_run(busy, starts // step, -(-duration // step))
+
     def take(self, session: Session, start: int, room: Room) -> None:
         g = self.grid
         problem = g.problem
-        end = start + session.duration
         k = g.day_of(start)
+        start, end = self.cells(start, start + session.duration)
         for pid in session.participants:
             p = problem.person_index[pid]
             self.person_busy[p, start:end] = True
@@ -112,7 +124,7 @@ def options(
     if starts.size == 0 or not rooms:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     busy: BoolArray = np.asarray(occ.person_busy[people].any(axis=0), dtype=bool)
-    ok = free_run(busy, starts, session.duration)
+    ok = occ.open_at(busy, starts, session.duration)
     days = starts // DAY
     for p in people:
         person = problem.people[p]
@@ -125,7 +137,8 @@ def options(
     for j, room in enumerate(rooms):
         fits = np.ones(starts.size, dtype=bool)
         if not room.online:
-            fits &= free_run(occ.room_busy[problem.room_index[room.id]], starts, session.duration)
+            row = occ.room_busy[problem.room_index[room.id]]
+            fits &= occ.open_at(row, starts, session.duration)
             place = occ.locations[room.location]
             for p in people:
                 here = occ.day_place[p, days]

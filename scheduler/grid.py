@@ -110,6 +110,9 @@ class Grid:
         """Working days after the session's day up to the deadline, at most ``cap``."""
         k = self.day_of(minute)
         last = (deadline - self.today).days
+        if last < k:  # after the deadline: negative, the working days it is late
+            late = self.workday_count[k] - (self.workday_count[last] if last >= 0 else 0)
+            return -min(int(late), cap)
         if last < len(self.days):
             return min(int(self.workday_count[last] - self.workday_count[k]), cap)
         inside = int(self.workday_count[-1] - self.workday_count[k])

@@ -3,10 +3,11 @@
 The input is the problem as it stands now: sessions carry their ``published`` placement, and the
 change (a person's leave, a closed room, a new urgent case, a moved deadline) is already in it.
 A session is *affected* when its published placement breaks a hard rule under the change, or
-when it has none yet. Everything else is pinned where it stands, the affected sessions are
-placed again, and only if some of them find no place are a few others (at most ``spare`` of the
-rest, those sharing people with the stranded sessions) released to make room. The result's
-``moved`` lists every published session that moved, for the feeds to bump SEQUENCE.
+when it has none yet; a pinned session the change breaks loses its pin (``pins_released``).
+Everything else is pinned where it stands, the affected sessions are placed again, and only if
+some of them find no place are a few others (at most ``SPARE_SHARE`` of the rest, those sharing
+people with the stranded sessions) released to make room. The result's ``moved`` lists every
+published session that moved, for the feeds to bump SEQUENCE.
 """
 
 from __future__ import annotations
@@ -57,7 +58,9 @@ def repair(
     start = time.perf_counter()
     grid = Grid(problem)
     hit = affected(problem, grid)
-    others = [s for s in problem.sessions if s.id not in hit and s.published is not None]
+    others = [
+        s for s in problem.sessions if s.id not in hit and s.published is not None and not s.pinned
+    ]
     spare = int(SPARE_SHARE * len(others))
     released: set[str] = set()
     result = _attempt(problem, hit, released, time_limit / 2, workers, seed)
@@ -69,8 +72,21 @@ def repair(
         if second.objective > result.objective:
             result = second
     stats = dict(result.stats)
-    stats.update({"affected": sorted(hit), "released": sorted(released)})
+    pins = sorted(s.id for s in problem.sessions if s.pinned and s.id in hit)
+    stats.update({"affected": sorted(hit), "released": sorted(released), "pins_released": pins})
     return replace(result, seconds=time.perf_counter() - start, stats=stats)
+
+
+def release_pins(problem: SchedulingProblem, schedule: Schedule) -> SchedulingProblem:
+    """The problem a repair actually solved: a pin the change broke (its person on leave, its
+    room closed) cannot hold and was released; the schedule lists the session as moved."""
+    released = set(schedule.stats.get("pins_released", ()))
+    return replace(
+        problem,
+        sessions=tuple(
+            replace(s, pinned=False) if s.id in released else s for s in problem.sessions
+        ),
+    )
 
 
 def _attempt(
@@ -82,7 +98,13 @@ def _attempt(
     seed: int,
 ) -> Schedule:
     sessions = tuple(
-        replace(s, pinned=s.published is not None and s.id not in hit | released)
+        # Pins hold unless the change breaks them; released sessions were never pinned.
+        replace(
+            s,
+            pinned=s.published is not None
+            and s.id not in hit
+            and (s.pinned or s.id not in released),
+        )
         for s in problem.sessions
     )
     return solve(

@@ -38,10 +38,10 @@ from .result import (
     Schedule,
     Unscheduled,
 )
-from .score import MISSED, evaluate
+from .score import MISSED, evaluate, session_terms
 
 ProgressFn = Callable[[Progress], None]
-MAX_DAYS = 12  # candidate days per session in the model: the first ones open to it
+MAX_DAYS = 12  # in windows: candidate days per session, the first ones open to it
 FULL_MODEL_SESSIONS = 400  # above this, CP-SAT works on windows of days
 
 
@@ -79,7 +79,20 @@ def solve(
         progress(trace[-1])
     status = FEASIBLE
     bound = trace[-1].bound
-    deadline = start + time_limit - 0.05 * time_limit
+    deadline = start + time_limit - max(0.08 * time_limit, 0.4)
+    placed = _rescue(
+        grid,
+        free,
+        fixed,
+        placed,
+        starts,
+        rooms,
+        start + RESCUE_SHARE * time_limit,
+        workers,
+        seed,
+        stats,
+    )
+    current = _objective(grid, fixed | placed)
     if len(free) <= FULL_MODEL_SESSIONS:
         result = _cpsat(
             grid,
@@ -98,7 +111,8 @@ def solve(
             if _objective(grid, fixed | new) >= current:
                 placed = new
                 current = _objective(grid, fixed | placed)
-            bound = min(bound, cp_bound)
+            if cp_bound is not None:
+                bound = min(bound, cp_bound)
             if proven:
                 status = OPTIMAL
     else:
@@ -156,9 +170,12 @@ def _cpsat(
     workers: int,
     seed: int,
     stats: dict[str, object],
-) -> tuple[dict[str, tuple[int, Room]], bool, int] | None:
+    max_days: int | None = None,
+) -> tuple[dict[str, tuple[int, Room]], bool, int | None] | None:
     """Optimise ``sessions`` with everything in ``fixed`` held. Returns the placements, whether
-    they are proven optimal (given the fixed ones) and CP-SAT's bound on the whole objective."""
+    they are proven optimal (given the fixed ones) and CP-SAT's bound on the whole objective
+    (None when ``max_days`` cut some session's days, which makes the model a restriction)."""
+    truncated = False
     if seconds <= 0.05 or not sessions:
         return None
     problem = grid.problem
@@ -180,28 +197,33 @@ def _cpsat(
     fixed_place: dict[tuple[int, int], set[int]] = defaultdict(set)
     sessions_by_id = {s.id: s for s in grid.sessions}
 
-    def hold(p: int, k: int, minutes: int, room: Room | None) -> None:
+    # Per person: fixed items at a physical place, (start, duration, place), for travel.
+    fixed_items: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    travel: dict[int, list[tuple[cp_model.LinearExprT, int, dict[int, cp_model.IntVar]]]] = (
+        defaultdict(list)
+    )
+
+    def hold(p: int, t: int, minutes: int, room: Room | None) -> None:
+        k = t // DAY
         fixed_count[(p, k)] += 1
         fixed_minutes[(p, k)] += minutes
         if room is not None and not room.online:
             fixed_place[(p, k)].add(locations[room.location])
+            fixed_items[p].append((t, minutes, locations[room.location]))
 
     for sid, (t, room) in fixed.items():
         s = sessions_by_id[sid]
         for pid in s.participants:
             person_iv[pindex[pid]].append(m.new_fixed_size_interval_var(t, s.duration, ""))
-            hold(pindex[pid], t // DAY, s.duration, room)
+            hold(pindex[pid], t, s.duration, room)
         if not room.online:
             room_iv[rindex[room.id]].append(m.new_fixed_size_interval_var(t, s.duration, ""))
     for occ in grid.occurrences:
         if occ.fixed:
-            k = grid.index[occ.day]
+            t = grid.index[occ.day] * DAY + occ.minute
+            room = problem.rooms[rindex[occ.meeting.room]]
             for pid in occ.meeting.members:
-                fixed_count[(pindex[pid], k)] += 1
-                fixed_minutes[(pindex[pid], k)] += occ.meeting.duration
-                room = problem.rooms[rindex[occ.meeting.room]]
-                if not room.online:
-                    fixed_place[(pindex[pid], k)].add(locations[room.location])
+                hold(pindex[pid], t, occ.meeting.duration, room)
     for rid, spans in grid.room_busy.items():
         for lo, hi in spans:
             if hi > lo:
@@ -233,7 +255,8 @@ def _cpsat(
             constant -= MISSED
             continue
         days_all = np.unique(st // DAY)
-        days = days_all[:MAX_DAYS]
+        days = days_all if max_days is None else days_all[:max_days]
+        truncated |= days.size < days_all.size
         hinted = hint.get(s.id)
         if hinted is not None and hinted[0] // DAY not in set(days.tolist()):
             days = np.append(days, hinted[0] // DAY)
@@ -277,19 +300,26 @@ def _cpsat(
                 objective.append(w.preference * z)
         room_lits[s.id] = rl
         m.add(sum(z for _, z in rl) == present)
-        # One physical location per person and day, for people who could be at two.
-        by_place: dict[int, list[cp_model.IntVar]] = defaultdict(list)
-        for room, z in rl:
-            if not room.online:
-                by_place[locations[room.location]].append(z)
+        # Travel: for people who could be at two places, where each session is.
         movers = [pindex[pid] for pid in s.participants if len(person_places[pindex[pid]]) > 1]
         if movers:
+            by_place: dict[int, list[cp_model.IntVar]] = defaultdict(list)
+            for room, z in rl:
+                if not room.online:
+                    by_place[locations[room.location]].append(z)
+            at_place = {}
+            for place, zs in by_place.items():
+                at = m.new_bool_var("")
+                m.add(at == sum(zs))
+                at_place[place] = at
+            for p in movers:
+                travel[p].append((expr, s.duration, at_place))
             for k, lit in lits.items():
-                for place, zs in by_place.items():
-                    at = m.new_bool_var("")
-                    m.add(at >= lit + sum(zs) - 1)
+                for place, at in at_place.items():
+                    both = m.new_bool_var("")
+                    m.add(both >= lit + at - 1)
                     for p in movers:
-                        place_lits[(p, k, place)].append(at)
+                        place_lits[(p, k, place)].append(both)
         if s.published is not None:
             old = grid.to_minute(s.published.start)
             same = m.new_bool_var(f"same[{s.id}]")
@@ -325,27 +355,31 @@ def _cpsat(
             objective.append(-w.balance * extra)
         elif balance_fixed[(p, k)] > 1:
             constant -= w.balance * (balance_fixed[(p, k)] - 1)
+    _add_travel(m, grid, travel, fixed_items, person_places)
+    # Location changes: a person's extra physical places in a day.
     places: dict[tuple[int, int], dict[int, list[cp_model.IntVar]]] = defaultdict(dict)
-    for (p, k, place), ats in place_lits.items():
-        places[(p, k)][place] = ats
+    for (p, k, place), lits_ in place_lits.items():
+        places[(p, k)][place] = lits_
     for (p, k), by_place in places.items():
         held = fixed_place.get((p, k), set())
-        if held:
-            for place, ats in by_place.items():
-                if place not in held:
-                    for at in ats:
-                        m.add(at == 0)
-            continue
         used = []
-        for ats in by_place.values():
+        for place, lits_ in by_place.items():
+            if place in held:
+                continue
             u = m.new_bool_var("")
-            for at in ats:
-                m.add_implication(at, u)
+            for lit in lits_:
+                m.add_implication(lit, u)
             used.append(u)
-        m.add(sum(used) <= 1)
-    # The fixed part's own terms.
-    constant += _objective(grid, fixed) if fixed else 0
-    m.maximize(sum(objective) + constant)
+        if w.locations and used:
+            changes = m.new_int_var(0, len(used) + len(held), "")
+            m.add(changes >= sum(used) + len(held) - 1)
+            objective.append(-w.locations * changes)
+    # The fixed sessions' own terms (their balance is counted above, per person and day).
+    for sid, (t, room) in fixed.items():
+        constant += sum(session_terms(grid, sessions_by_id[sid], t, room.id).values())
+    for (p, k), count in balance_fixed.items():
+        if (p, k) not in day_lits and count > 1:
+            constant -= w.balance * (count - 1)
     for s in sessions:
         if s.id not in presence:
             continue
@@ -358,9 +392,25 @@ def _cpsat(
             for room, z in room_lits[s.id]:
                 m.add_hint(z, room.id == h[1].id)
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = seconds
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = seed
+    started = time.perf_counter()
+    placed_count = sum(presence.values())
+    if sum(1 for sid in presence if sid in hint) < len(presence):
+        # Phase 1, coverage alone: place as many sessions as possible. Feasibility-shaped
+        # models are where CP-SAT's search is strongest.
+        m.maximize(placed_count)
+        solver.parameters.max_time_in_seconds = COVERAGE_SHARE * seconds
+        code = solver.solve(m)
+        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            best = round(solver.objective_value)
+            stats["coverage_phase"] = {"placed": best, "of": len(presence)}
+            m.clear_hints()  # type: ignore[no-untyped-call]
+            for var in _hinted_vars(presence, start_var, day_lit, room_lits):
+                m.add_hint(var, solver.value(var))
+            m.add(placed_count >= best)
+    m.maximize(sum(objective) + constant)
+    solver.parameters.max_time_in_seconds = max(0.05, seconds - (time.perf_counter() - started))
     code = solver.solve(m)
     stats["cpsat_status"] = solver.status_name(code)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -371,11 +421,154 @@ def _cpsat(
             t = solver.value(start_var[sid]) * step
             room = next(r for r, z in room_lits[sid] if solver.boolean_value(z))
             out[sid] = (t, room)
+    if truncated:
+        return out, False, None
     return out, code == cp_model.OPTIMAL, int(solver.best_objective_bound)
 
 
 WINDOW_DAYS = 7  # calendar days re-optimised at once on large instances
 WINDOW_SESSIONS = 350  # at most this many sessions free in one window
+
+
+RESCUE_SHARE = 0.6  # of the time limit, for placing what the construction left out
+RESCUE_SESSIONS = 400  # at most this many sessions freed around one stranded session
+
+
+def _rescue(
+    grid: Grid,
+    free: Sequence[Session],
+    fixed: dict[str, tuple[int, Room]],
+    placed: dict[str, tuple[int, Room]],
+    starts: dict[str, IntArray],
+    rooms: dict[str, list[Room]],
+    deadline: float,
+    workers: int,
+    seed: int,
+    stats: dict[str, object],
+) -> dict[str, tuple[int, Room]]:
+    """Place stranded sessions by moving what stands in their way: for each session the
+    construction could not place, free the sessions placed where it could go (same people, or
+    a room it fits, at an overlapping time) and let CP-SAT place them all, coverage first.
+    Kept when the whole objective improves."""
+    by_id = {s.id: s for s in free}
+    current = _objective(grid, fixed | placed)
+    rescued = 0
+    stranded = [s for s in free if s.id not in placed and starts[s.id].size and rooms[s.id]]
+    stranded.sort(key=lambda s: (s.deadline, s.id))
+    for s in stranded:
+        left = deadline - time.perf_counter()
+        if left <= 0.1:
+            break
+        if s.id in placed:
+            continue
+        st = starts[s.id]
+        fits = {r.id for r in rooms[s.id]}
+        people = set(s.participants)
+        days = set((st // DAY).tolist())
+        near = []
+        for sid, (t, room) in placed.items():
+            other = by_id.get(sid)
+            if other is None or t // DAY not in days:
+                continue
+            end = t + other.duration
+            # Overlaps some candidate start of the stranded session?
+            i = int(np.searchsorted(st, end))
+            overlaps = i > 0 and st[i - 1] + s.duration > t if i else False
+            overlaps = overlaps or (i < st.size and st[min(i, st.size - 1)] < end)
+            if not overlaps:
+                continue
+            if (room.id in fits and not room.online) or people & set(other.participants):
+                near.append(other)
+        near.sort(key=lambda o: (-(len(people & set(o.participants))), o.deadline, o.id))
+        group = [s, *near[: RESCUE_SESSIONS - 1]]
+        ids = {g.id for g in group}
+        held = fixed | {sid: v for sid, v in placed.items() if sid not in ids}
+        result = _cpsat(
+            grid,
+            group,
+            held,
+            placed,
+            starts,
+            rooms,
+            min(left, max(0.5, left / max(1, len(stranded)))),
+            workers,
+            seed,
+            stats,
+        )
+        if result is None:
+            continue
+        new = {sid: v for sid, v in placed.items() if sid not in ids} | result[0]
+        value = _objective(grid, fixed | new)
+        if value > current:
+            rescued += int(s.id in new)
+            placed, current = new, value
+    stats["rescued"] = rescued
+    return placed
+
+
+COVERAGE_SHARE = 0.4  # of CP-SAT's time, to place as many sessions as possible first
+
+
+def _hinted_vars(
+    presence: dict[str, cp_model.IntVar],
+    start_var: dict[str, cp_model.IntVar],
+    day_lit: dict[str, dict[int, cp_model.IntVar]],
+    room_lits: dict[str, list[tuple[Room, cp_model.IntVar]]],
+) -> list[cp_model.IntVar]:
+    out = list(presence.values()) + list(start_var.values())
+    for lits in day_lit.values():
+        out += list(lits.values())
+    for rl in room_lits.values():
+        out += [z for _, z in rl]
+    return out
+
+
+TRAVEL_CAPACITY = 16  # more same-place sessions than this never fall within one travel span
+
+
+def _add_travel(
+    m: cp_model.CpModel,
+    grid: Grid,
+    travel: dict[int, list[tuple[cp_model.LinearExprT, int, dict[int, cp_model.IntVar]]]],
+    fixed_items: dict[int, list[tuple[int, int, int]]],
+    person_places: dict[int, set[int]],
+) -> None:
+    """Hard (travel): between a person's items at two physical places, a gap of at least the
+    travel time. Per person and place P, one cumulative constraint: each item at P occupies its
+    time widened by the travel time on both sides with demand 1; each item at another place
+    occupies its own time with demand equal to the capacity. Items at P may overlap each
+    other's margins freely; an item elsewhere may touch no margin of an item at P."""
+    buffer = grid.problem.settings.travel_minutes
+    if buffer == 0:
+        return
+    for p, items in travel.items():
+        for place in person_places[p]:
+            ivs: list[cp_model.IntervalVar] = []
+            demands: list[int] = []
+            for start, duration, at_place in items:
+                here = at_place.get(place)
+                if here is not None:
+                    ivs.append(
+                        m.new_optional_fixed_size_interval_var(
+                            start - buffer, duration + 2 * buffer, here, ""
+                        )
+                    )
+                    demands.append(1)
+                elsewhere = [at for q, at in at_place.items() if q != place]
+                if elsewhere:
+                    away = m.new_bool_var("")
+                    m.add(away == sum(elsewhere))
+                    ivs.append(m.new_optional_fixed_size_interval_var(start, duration, away, ""))
+                    demands.append(TRAVEL_CAPACITY)
+            for t, duration, q in fixed_items.get(p, []):
+                if q == place:
+                    ivs.append(m.new_fixed_size_interval_var(t - buffer, duration + 2 * buffer, ""))
+                    demands.append(1)
+                else:
+                    ivs.append(m.new_fixed_size_interval_var(t, duration, ""))
+                    demands.append(TRAVEL_CAPACITY)
+            if len(ivs) > 1:
+                m.add_cumulative(ivs, demands, TRAVEL_CAPACITY)
 
 
 def _windows(
@@ -429,7 +622,17 @@ def _windows(
             }
             share = left / max(1, len(windows) - j)
             result = _cpsat(
-                grid, inside, held, placed, local, rooms, min(share, left), workers, seed, stats
+                grid,
+                inside,
+                held,
+                placed,
+                local,
+                rooms,
+                min(share, left),
+                workers,
+                seed,
+                stats,
+                max_days=MAX_DAYS,
             )
             if result is None:
                 continue
@@ -580,7 +783,7 @@ def _why(
         )
     index = problem.person_index
     taken = {
-        pid: int((~_all_free(occ.person_busy[index[pid]], starts, s.duration)).sum())
+        pid: int((~occ.open_at(occ.person_busy[index[pid]], starts, s.duration)).sum())
         for pid in s.participants
     }
     physical = [r for r in rooms if not r.online]
@@ -589,7 +792,7 @@ def _why(
         all_taken = np.ones(starts.size, dtype=bool)
         for room in physical:
             row = occ.room_busy[problem.room_index[room.id]]
-            all_taken &= ~_all_free(row, starts, s.duration)
+            all_taken &= ~occ.open_at(row, starts, s.duration)
         taken["rooms " + ", ".join(r.id for r in physical)] = int(all_taken.sum())
     who = max(taken, key=lambda k: (taken[k], k))
     counts["taken_by_blocker"] = taken[who]

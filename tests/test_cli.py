@@ -38,7 +38,7 @@ def test_run_day_says_plainly_what_does_not_exist_yet(runner: FlaskCliRunner) ->
     assert result.exit_code == 0, result.output
     assert "Assignment preview: 0 received cases" in result.output
     assert "not stored" in result.output
-    assert "scheduler is not built yet" in result.output
+    assert "python -m scheduler" in result.output
 
 
 def test_migrate_down_and_up(runner: FlaskCliRunner) -> None:

@@ -230,7 +230,10 @@ def run_day_command(time_limit: float, today: datetime | None) -> None:
         "  The proposal is not stored: storing, review and publishing are the daily-run "
         "workflow (issue #5)."
     )
-    click.echo("Scheduling: the scheduler is not built yet (issue #4); no sessions were scheduled.")
+    click.echo(
+        "Scheduling: not part of this preview; the scheduler runs on instance files "
+        "(python -m scheduler) until the daily workflow stores runs (issue #5)."
+    )
 
 
 @click.command("serve")
