@@ -134,17 +134,29 @@ def options(
     days = days[ok]
     out_s: list[IntArray] = []
     out_r: list[IntArray] = []
+    physical = [j for j, room in enumerate(rooms) if not room.online]
+    if physical and starts.size:
+        # All physical rooms at once: free for the duration, and at a place every participant
+        # can be that day (one place a day in the construction).
+        step = grid.step
+        rows = [problem.room_index[rooms[j].id] for j in physical]
+        cells, width = starts // step, -(-session.duration // step)
+        lo, hi = int(cells.min()), int(cells.max()) + width
+        c = np.zeros((len(rows), hi - lo + 1), dtype=np.int64)
+        np.cumsum(occ.room_busy[rows, lo:hi], axis=1, out=c[:, 1:])
+        fits = (c[:, cells - lo + width] - c[:, cells - lo]) == 0
+        places = np.array([occ.locations[rooms[j].location] for j in physical])
+        here = occ.day_place[people][:, days]  # (people, starts)
+        fits &= ((here[None] == -1) | (here[None] == places[:, None, None])).all(axis=1)
+        r_idx, s_idx = np.nonzero(fits)
+        out_s.append(starts[s_idx])
+        out_r.append(np.asarray(physical, dtype=np.int64)[r_idx])
     for j, room in enumerate(rooms):
-        fits = np.ones(starts.size, dtype=bool)
-        if not room.online:
-            row = occ.room_busy[problem.room_index[room.id]]
-            fits &= occ.open_at(row, starts, session.duration)
-            place = occ.locations[room.location]
-            for p in people:
-                here = occ.day_place[p, days]
-                fits &= (here == -1) | (here == place)
-        out_s.append(starts[fits])
-        out_r.append(np.full(int(fits.sum()), j, dtype=np.int64))
+        if room.online:
+            out_s.append(starts)
+            out_r.append(np.full(starts.size, j, dtype=np.int64))
+    if not out_s:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     return np.concatenate(out_s), np.concatenate(out_r)
 
 

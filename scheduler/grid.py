@@ -72,6 +72,7 @@ class Grid:
         self.free = self._person_free()
         # Working days up to and including each horizon day: slack and fast-track counts.
         self.workday_count = np.cumsum(self.workday, dtype=np.int64)
+        self._beyond_cache: dict[tuple[date, int], int] = {}
         self.sessions = problem.sessions + tuple(
             self._as_session(o) for o in self.occurrences if not o.fixed
         )
@@ -118,16 +119,23 @@ class Grid:
         inside = int(self.workday_count[-1] - self.workday_count[k])
         if inside >= cap:
             return cap
-        # Past the horizon, count only as far as the cap needs; a year with no schedule
-        # counts its weekdays (the slack term only, never a placement, depends on it).
-        count, day = inside, self.days[-1]
-        while count < cap and day < deadline:
-            day += timedelta(days=1)
-            try:
-                count += self.calendar.is_workday(day)
-            except YearNotCovered:
-                count += day.weekday() < 5
-        return count
+        return min(inside + self._beyond(deadline, cap), cap)
+
+    def _beyond(self, deadline: date, cap: int) -> int:
+        """Working days after the horizon up to ``deadline``, counted up to ``cap`` (memoised:
+        the same deadlines come back for every placement scored). A year with no schedule
+        counts its weekdays: only the slack term, never a placement, depends on it."""
+        key = (deadline, cap)
+        if key not in self._beyond_cache:
+            count, day = 0, self.days[-1]
+            while count < cap and day < deadline:
+                day += timedelta(days=1)
+                try:
+                    count += self.calendar.is_workday(day)
+                except YearNotCovered:
+                    count += day.weekday() < 5
+            self._beyond_cache[key] = count
+        return self._beyond_cache[key]
 
     def workdays_from_today(self, minute: int) -> int:
         """Working days from today (exclusive) to the session's day (inclusive)."""

@@ -18,7 +18,7 @@ from dataclasses import replace
 from .construct import candidate_rooms
 from .grid import Grid
 from .problem import SchedulingProblem, Session
-from .result import Schedule
+from .result import CROWDED, Schedule
 from .solve import solve
 
 SPARE_SHARE = 0.02  # of the unaffected sessions, at most this many may move to make room
@@ -64,10 +64,11 @@ def repair(
     spare = int(SPARE_SHARE * len(others))
     released: set[str] = set()
     result = _attempt(problem, hit, released, time_limit / 2, workers, seed)
-    stranded = {u.session for u in result.unscheduled} & hit
-    if stranded and spare:
+    # Only sessions that lost to crowding can gain from moving others.
+    stranded = {u.session for u in result.unscheduled if u.reason == CROWDED} & hit
+    left = time_limit - (time.perf_counter() - start)
+    if stranded and spare and left > 0.2:
         released = _neighbours(problem, stranded, others, spare)
-        left = time_limit - (time.perf_counter() - start)
         second = _attempt(problem, hit, released, left, workers, seed)
         if second.objective > result.objective:
             result = second

@@ -15,6 +15,7 @@ schedule is fixed outside a window of days and CP-SAT re-optimises the sessions 
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -41,6 +42,21 @@ from .result import (
 from .score import MISSED, evaluate, session_terms
 
 ProgressFn = Callable[[Progress], None]
+ORDERS: tuple[Callable[[Session, int], tuple[object, ...]], ...] = (
+    lambda s, n: (n, s.deadline, s.id),
+    lambda s, n: (s.deadline, n, s.id),
+)
+
+
+def _order_key(
+    key: Callable[[Session, int], tuple[object, ...]],
+    starts: dict[str, IntArray],
+    session: Session,
+) -> tuple[object, ...]:
+    return key(session, int(starts[session.id].size))
+
+
+CONSTRUCT_SHARE = 0.15  # of the time limit; a second order is tried only within it
 MAX_DAYS = 12  # in windows: candidate days per session, the first ones open to it
 FULL_MODEL_SESSIONS = 400  # above this, CP-SAT works on windows of days
 
@@ -68,9 +84,18 @@ def solve(
         placement = (grid.to_minute(s.published.start), room_of[s.published.room])
         fixed[s.id] = placement
         base.take(s, *placement)
-    order = sorted(free, key=lambda s: (s.deadline, starts[s.id].size, s.id))
-    occ = _copy(base)
-    placed = construct(grid, order, starts, rooms, occ)
+    # Two orders, the better kept: the fewest open starts first (the hardest to fit), and the
+    # earliest deadline first.
+    placed: dict[str, tuple[int, Room]] = {}
+    best_value = None
+    for key in ORDERS:
+        order = sorted(free, key=functools.partial(_order_key, key, starts))
+        attempt = construct(grid, order, starts, rooms, _copy(base))
+        value = _objective(grid, fixed | attempt)
+        if best_value is None or value > best_value:
+            placed, best_value = attempt, value
+        if time.perf_counter() - start > CONSTRUCT_SHARE * time_limit:
+            break
     stats["construct_seconds"] = round(time.perf_counter() - start, 3)
     trace: list[Progress] = []
     current = _objective(grid, fixed | placed)
@@ -80,18 +105,19 @@ def solve(
     status = FEASIBLE
     bound = trace[-1].bound
     deadline = start + time_limit - max(0.08 * time_limit, 0.4)
-    placed = _rescue(
-        grid,
-        free,
-        fixed,
-        placed,
-        starts,
-        rooms,
-        start + RESCUE_SHARE * time_limit,
-        workers,
-        seed,
-        stats,
-    )
+    if len(free) > RESCUE_MIN:
+        placed = _rescue(
+            grid,
+            free,
+            fixed,
+            placed,
+            starts,
+            rooms,
+            start + RESCUE_SHARE * time_limit,
+            workers,
+            seed,
+            stats,
+        )
     current = _objective(grid, fixed | placed)
     if len(free) <= FULL_MODEL_SESSIONS:
         result = _cpsat(
@@ -430,6 +456,7 @@ WINDOW_DAYS = 7  # calendar days re-optimised at once on large instances
 WINDOW_SESSIONS = 350  # at most this many sessions free in one window
 
 
+RESCUE_MIN = 60  # with fewer free sessions, CP-SAT sees them all at once anyway
 RESCUE_SHARE = 0.6  # of the time limit, for placing what the construction left out
 RESCUE_SESSIONS = 400  # at most this many sessions freed around one stranded session
 
