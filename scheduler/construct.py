@@ -211,9 +211,11 @@ def construct(
                 [cand[j].id == session.published.room for j in r_opt.tolist()], dtype=bool
             )
             value = value - w.stability * (~same)
-        # Physical rooms before the online room for "either", then the earliest.
-        online = np.array([r.online for r in cand], dtype=bool)[r_opt]
-        best = np.lexsort((s_opt, online, -value))[0]
+        # The online room before physical ones for "either" (it never runs out, rooms do),
+        # then the smallest room that fits, then the earliest.
+        physical = np.array([not r.online for r in cand], dtype=bool)[r_opt]
+        size = np.array([r.capacity for r in cand], dtype=np.int64)[r_opt]
+        best = np.lexsort((s_opt, size, physical, -value))[0]
         start, room = int(s_opt[best]), cand[int(r_opt[best])]
         occ.take(session, start, room)
         placed[session.id] = (start, room)

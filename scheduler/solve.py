@@ -15,7 +15,6 @@ schedule is fixed outside a window of days and CP-SAT re-optimises the sessions 
 
 from __future__ import annotations
 
-import functools
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -42,21 +41,42 @@ from .result import (
 from .score import MISSED, evaluate, session_terms
 
 ProgressFn = Callable[[Progress], None]
-ORDERS: tuple[Callable[[Session, int], tuple[object, ...]], ...] = (
-    lambda s, n: (n, s.deadline, s.id),
-    lambda s, n: (s.deadline, n, s.id),
-)
+CONSTRUCT_SHARE = 0.35  # of the time limit, for the squeaky-wheel construction
 
 
-def _order_key(
-    key: Callable[[Session, int], tuple[object, ...]],
+def _squeaky_wheel(
+    grid: Grid,
+    free: Sequence[Session],
+    fixed: dict[str, tuple[int, Room]],
     starts: dict[str, IntArray],
-    session: Session,
-) -> tuple[object, ...]:
-    return key(session, int(starts[session.id].size))
+    rooms: dict[str, list[Room]],
+    base: Occupancy,
+    deadline: float,
+) -> tuple[dict[str, tuple[int, Room]], int]:
+    """Squeaky-wheel construction: build in order of deadline (then fewest open starts);
+    the sessions left out go to the front of the next round's order, the rest keep theirs.
+    The best round is kept; it stops once a round places everything without improving, or
+    at ``deadline``."""
+    order = sorted(free, key=lambda s: (s.deadline, int(starts[s.id].size), s.id))
+    best: dict[str, tuple[int, Room]] = {}
+    best_value: int | None = None
+    rounds = 0
+    while True:
+        rounds += 1
+        placed = construct(grid, order, starts, rooms, _copy(base))
+        value = _objective(grid, fixed | placed)
+        improved = best_value is None or value > best_value
+        if improved:
+            best, best_value = placed, value
+        left_out = [s for s in order if s.id not in placed and starts[s.id].size and rooms[s.id]]
+        if (not left_out and not improved) or time.perf_counter() > deadline:
+            return best, rounds
+        if not left_out:
+            return best, rounds
+        ids = {s.id for s in left_out}
+        order = left_out + [s for s in order if s.id not in ids]
 
 
-CONSTRUCT_SHARE = 0.15  # of the time limit; a second order is tried only within it
 MAX_DAYS = 12  # in windows: candidate days per session, the first ones open to it
 FULL_MODEL_SESSIONS = 400  # above this, CP-SAT works on windows of days
 
@@ -84,18 +104,10 @@ def solve(
         placement = (grid.to_minute(s.published.start), room_of[s.published.room])
         fixed[s.id] = placement
         base.take(s, *placement)
-    # Two orders, the better kept: the fewest open starts first (the hardest to fit), and the
-    # earliest deadline first.
-    placed: dict[str, tuple[int, Room]] = {}
-    best_value = None
-    for key in ORDERS:
-        order = sorted(free, key=functools.partial(_order_key, key, starts))
-        attempt = construct(grid, order, starts, rooms, _copy(base))
-        value = _objective(grid, fixed | attempt)
-        if best_value is None or value > best_value:
-            placed, best_value = attempt, value
-        if time.perf_counter() - start > CONSTRUCT_SHARE * time_limit:
-            break
+    placed, rounds = _squeaky_wheel(
+        grid, free, fixed, starts, rooms, base, start + CONSTRUCT_SHARE * time_limit
+    )
+    stats["construct_rounds"] = rounds
     stats["construct_seconds"] = round(time.perf_counter() - start, 3)
     trace: list[Progress] = []
     current = _objective(grid, fixed | placed)
@@ -458,7 +470,7 @@ WINDOW_SESSIONS = 350  # at most this many sessions free in one window
 
 RESCUE_MIN = 60  # with fewer free sessions, CP-SAT sees them all at once anyway
 RESCUE_SHARE = 0.6  # of the time limit, for placing what the construction left out
-RESCUE_SESSIONS = 400  # at most this many sessions freed around one stranded session
+RESCUE_SESSIONS = 60  # at most this many sessions freed around one stranded session
 
 
 def _rescue(
