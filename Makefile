@@ -37,7 +37,9 @@ demo: $(VENV)/.installed-app
 	@mkdir -p instance
 	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
 	SUTIAO_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/sutiao init --demo $(DEMO_ARGS)
-	SUTIAO_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/sutiao run-day
+	SUTIAO_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/sutiao assign
+	SUTIAO_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/sutiao schedule
+	SUTIAO_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/sutiao publish
 	SUTIAO_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/sutiao status
 ifeq ($(SERVE),1)
 	SUTIAO_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/sutiao serve --host $(HOST) --port $(PORT)

@@ -808,7 +808,8 @@ def _why(
             s.id,
             NO_COMMON_TIME,
             f"the participants are never free together between {first} and {last}; "
-            f"{who} is unavailable at {lost[who]} of {window.size} possible starts",
+            f"{_named(problem, who)} is unavailable at {lost[who]} of {window.size} possible "
+            f"starts",
             who,
             counts,
         )
@@ -839,10 +840,19 @@ def _why(
         s.id,
         CROWDED,
         f"{starts.size} common free starts before {last}, but other sessions took them; "
-        f"{who} is busy at {taken[who]} of them",
+        f"{_named(problem, who)} is busy at {taken[who]} of them",
         who,
         counts,
     )
+
+
+def _named(problem: SchedulingProblem, who: str) -> str:
+    """A participant by name and id (rooms and groups of rooms as they are)."""
+    index = problem.person_index.get(who)
+    if index is None:
+        return who
+    name = problem.people[index].name
+    return f"{name} ({who})" if name else who
 
 
 def _all_free(row: np.ndarray, starts: IntArray, duration: int) -> np.ndarray:

@@ -152,6 +152,11 @@ class WorkdayCalendar:
         self.weekend_fallback = weekend_fallback
         self.fallback_years: set[int] = set()  # years answered by the fallback, for flagging
 
+    @property
+    def schedules(self) -> tuple[YearSchedule, ...]:
+        """The loaded official schedules, by year."""
+        return tuple(self._loaded[y] for y in sorted(self._loaded))
+
     def source_for(self, year: int) -> str:
         if year in self._loaded:
             return self._loaded[year].source or f"loaded schedule {year}"

@@ -7,6 +7,7 @@ Only this layer knows both the schema and the matcher's dataclasses; the matcher
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -19,6 +20,7 @@ from matcher.problem import (
     MEDIATOR,
     Affiliation,
     MatchingProblem,
+    Member,
     Settings,
     Weights,
 )
@@ -87,8 +89,13 @@ def build_day_problem(
     *,
     today: date,
     small_claims_threshold: Decimal = Decimal("50000"),
+    pins: Mapping[int, Sequence[Member]] | None = None,
+    previous: Mapping[int, Sequence[Member]] | None = None,
 ) -> DayProblem:
-    """The received cases and the active roster as a MatchingProblem."""
+    """The received cases and the active roster as a MatchingProblem; ``pins`` (the
+    coordinator's, binding) and ``previous`` (the earlier proposal, for stability) by case id."""
+    pins = pins or {}
+    previous = previous or {}
     calendar = calendar_from_db(session)
     courts = list(session.scalars(select(Court)))
     key = {c.id: court_key(c) for c in courts}
@@ -209,6 +216,8 @@ def build_day_problem(
                 needs_evaluation=c.needs_evaluation,
                 batch=c.batch_key,
                 chosen_mediator=str(c.chosen_mediator_id) if c.chosen_mediator_id else None,
+                pins=tuple(m for m in pins.get(c.id, ()) if int(m.person) in roster_ids),
+                previous=tuple(previous.get(c.id, ())),
                 waivers=frozenset(waivers.get(c.id, ())),
             )
         )

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
 from models import migrate
 from scheduler.workdays import ScheduleFileError
@@ -236,6 +237,98 @@ def run_day_command(time_limit: float, today: datetime | None) -> None:
     )
 
 
+def _latest_run(kind: str, *, unpublished: bool = False) -> int:
+    from models import AssignmentRun
+    from models.vocabulary import RunStatus
+
+    query = select(AssignmentRun.id).where(AssignmentRun.kind == kind)
+    query = query.where(AssignmentRun.status == RunStatus.SUCCEEDED)
+    if unpublished:
+        query = query.where(AssignmentRun.published_at.is_(None))
+    run_id = get_session().scalars(query.order_by(AssignmentRun.id.desc())).first()
+    if run_id is None:
+        raise click.ClickException(f"no succeeded {kind} run to use; run `sutiao {kind}` first")
+    return run_id
+
+
+@click.command("assign")
+@click.option("--time-limit", default=10.0, show_default=True, help="Matcher seconds.")
+@click.option("--rerun", "parent", type=int, default=None, help="Re-run RUN, keeping its pins.")
+@_today
+@with_appcontext
+def assign_command(time_limit: float, parent: int | None, today: datetime | None) -> None:
+    """Assign teams to the received cases and store the proposal as a run."""
+    from collections import Counter
+
+    from .workflow import WorkflowError, assign
+
+    try:
+        run = assign(
+            get_session(),
+            today=_as_date(today),
+            time_limit=time_limit,
+            small_claims_threshold=current_app.config["SUTIAO_SMALL_CLAIMS_THRESHOLD"],
+            parent_run_id=parent,
+        )
+    except WorkflowError as error:
+        raise click.ClickException(str(error)) from error
+    st = run.stats
+    click.echo(
+        f"Assignment run {run.id}: {st['staffed']} of {st['cases']} received cases staffed; "
+        f"objective {st['objective']} (bound {st['bound']}), {st['seconds']} s"
+    )
+    for reason, n in Counter(u["reason"] for u in st["unassigned"]).most_common():
+        click.echo(f"  unassigned, {reason}: {n}")
+    for number, why in sorted(st["skipped"].items()):
+        click.echo(f"  not in the run: {number}: {why}")
+
+
+@click.command("schedule")
+@click.argument("run", type=int, required=False)
+@click.option("--time-limit", default=10.0, show_default=True, help="Scheduler seconds.")
+@_today
+@with_appcontext
+def schedule_command(run: int | None, time_limit: float, today: datetime | None) -> None:
+    """Schedule the sessions of assignment RUN (default: the latest unpublished one)."""
+    from collections import Counter
+
+    from .workflow import WorkflowError, schedule
+
+    run_id = run if run is not None else _latest_run("assign", unpublished=True)
+    try:
+        result = schedule(get_session(), run_id, today=_as_date(today), time_limit=time_limit)
+    except WorkflowError as error:
+        raise click.ClickException(str(error)) from error
+    st = result.stats
+    click.echo(
+        f"Schedule run {result.id} for assignment run {run_id}: {st['sessions']} sessions "
+        f"placed, {len(st['unscheduled'])} not; mean slack "
+        f"{st['kpis'].get('mean_slack_days', 0):.1f} working days; {st['seconds']} s"
+    )
+    for reason, n in Counter(u["reason"] for u in st["unscheduled"]).most_common():
+        click.echo(f"  unscheduled, {reason}: {n}")
+    for u in st["unscheduled"][:5]:
+        click.echo(f"    {'、'.join(u['cases']) or u['id']}: {u['detail']}")
+
+
+@click.command("publish")
+@click.argument("run", type=int, required=False)
+@with_appcontext
+def publish_command(run: int | None) -> None:
+    """Publish assignment RUN and its schedule, all or nothing (default: the latest)."""
+    from .workflow import WorkflowError, publish
+
+    run_id = run if run is not None else _latest_run("assign", unpublished=True)
+    try:
+        summary = publish(get_session(), run_id)
+    except WorkflowError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(
+        f"Published assignment run {run_id}: {summary.detail['cases']} teams and "
+        f"{summary.detail['sessions']} sessions."
+    )
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
@@ -253,6 +346,9 @@ COMMANDS = (
     load_holidays_command,
     status_command,
     run_day_command,
+    assign_command,
+    schedule_command,
+    publish_command,
     serve_command,
 )
 

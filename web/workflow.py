@@ -1,0 +1,543 @@
+"""The daily run as operations on the database: assign, schedule, publish.
+
+Each operation takes a SQLAlchemy session, does its reads, calls a pure optimizer and writes its
+result in one transaction, with an audit entry. A run that fails leaves no proposals or sessions
+behind, only its own row marked ``failed`` with the error.
+
+- :func:`assign` stores the matcher's proposal as an assignment run (kind ``assign``): one
+  proposal row per team member, with the case's score breakdown and alternates. Pins of the
+  parent run are kept, and its proposal is the stability reference.
+- :func:`schedule` turns a succeeded assignment run's teams into sessions (kind ``schedule``, a
+  child of it): a mediation session per case, a joint session with the court's liaison judge for
+  complex and major cases; published sessions and fixed meetings block their people and rooms.
+- :func:`publish` makes an assignment run and its latest schedule official at once: proposals
+  become assignments, sessions become published, cases move on. Two publishers at once: the
+  first wins, the second gets :class:`Conflict`.
+"""
+
+from __future__ import annotations
+
+import traceback
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from matcher.problem import Member
+from matcher.result import MatchResult
+from matcher.solve import solve as solve_matching
+from matcher.validate import validate as validate_matching
+from models import Assignment, AssignmentRun, Case, Person, Proposal, Room
+from models import Session as SessionRow
+from models.calendar import SessionParticipant
+from models.vocabulary import CaseStatus, Complexity, RunKind, RunStatus, SessionStatus
+from scheduler import problem as sp
+from scheduler.solve import solve as solve_schedule
+from scheduler.validate import validate as validate_schedule
+
+from .assignment import build_day_problem, current_weights
+from .audit import record
+from .holidays import calendar_from_db
+
+MEDIATION_MINUTES = 60
+JOINT_MINUTES = 120
+SCHEDULE_HORIZON_DAYS = 42
+
+
+class WorkflowError(Exception):
+    """An operation that cannot be done; ``status`` is the HTTP status it maps to."""
+
+    status = 400
+
+
+class NotFound(WorkflowError):
+    status = 404
+
+
+class Conflict(WorkflowError):
+    status = 409
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: int
+    status: str
+    detail: dict[str, Any]
+
+
+def _actor(user_id: int | None) -> str:
+    return f"user:{user_id}" if user_id is not None else "cli"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _get_run(session: Session, run_id: int, kind: str) -> AssignmentRun:
+    run = session.get(AssignmentRun, run_id)
+    if run is None or run.kind != kind:
+        raise NotFound(f"no {kind} run {run_id}")
+    return run
+
+
+def _fail(session: Session, run_id: int, error: BaseException) -> None:
+    """Mark a run failed in its own transaction; whatever it wrote is already rolled back."""
+    session.rollback()
+    run = session.get(AssignmentRun, run_id)
+    if run is not None:
+        run.status = RunStatus.FAILED
+        run.finished_at = _now()
+        run.error = "".join(traceback.format_exception_only(error)).strip()
+        session.commit()
+
+
+def assign(
+    session: Session,
+    *,
+    today: date,
+    time_limit: float = 10.0,
+    small_claims_threshold: Decimal = Decimal("50000"),
+    parent_run_id: int | None = None,
+    user_id: int | None = None,
+    on_progress: Callable[[dict[str, Any]], None] | None = None,
+) -> AssignmentRun:
+    """Run the matcher on the day's received cases and store the proposal."""
+    pins: dict[int, list[Member]] = defaultdict(list)
+    previous: dict[int, list[Member]] = defaultdict(list)
+    if parent_run_id is not None:
+        parent = _get_run(session, parent_run_id, RunKind.ASSIGN)
+        for p in parent.proposals:
+            member = Member(str(p.person_id), p.role, p.is_presiding)
+            previous[p.case_id].append(member)
+            if p.is_pinned:
+                pins[p.case_id].append(member)
+    run = AssignmentRun(
+        kind=RunKind.ASSIGN,
+        status=RunStatus.RUNNING,
+        started_at=_now(),
+        weights_snapshot=current_weights(session).as_dict(),
+        parent_run_id=parent_run_id,
+        created_by_id=user_id,
+    )
+    session.add(run)
+    session.commit()
+    run_id = run.id
+    try:
+        day = build_day_problem(
+            session,
+            today=today,
+            small_claims_threshold=small_claims_threshold,
+            pins=pins,
+            previous=previous,
+        )
+        trace: list[dict[str, Any]] = []
+
+        def progress(event: Any) -> None:
+            point = {
+                "seconds": round(event.seconds, 3),
+                "objective": event.objective,
+                "bound": event.bound,
+            }
+            trace.append(point)
+            if on_progress is not None:
+                on_progress(point)
+
+        result = solve_matching(day.problem, time_limit=time_limit, progress=progress)
+        violations = validate_matching(day.problem, result)
+        if violations:
+            raise RuntimeError(f"the matcher broke {len(violations)} hard rules: {violations[0]}")
+        _store_proposals(session, run, result, pins)
+        run.status = RunStatus.SUCCEEDED
+        run.finished_at = _now()
+        run.progress = trace
+        run.stats = {
+            "status": result.status,
+            "objective": result.objective,
+            "bound": result.bound,
+            "gap": round(result.gap, 6),
+            "seconds": round(result.seconds, 3),
+            "cases": len(day.problem.cases),
+            "staffed": len({a.case for a in result.assignments}),
+            "unassigned": [
+                {"case": int(u.case), "reason": u.reason, "details": dict(u.details)}
+                for u in result.unassigned
+            ],
+            "skipped": day.skipped,
+            "kpis": dict(result.kpis),
+        }
+        record(
+            session,
+            "run.assign",
+            actor=_actor(user_id),
+            user_id=user_id,
+            object_type="assignment_run",
+            object_id=run.id,
+            new={"status": run.status, "parent": parent_run_id},
+        )
+        session.commit()
+    except Exception as error:
+        _fail(session, run_id, error)
+        raise
+    return run
+
+
+def _store_proposals(
+    session: Session, run: AssignmentRun, result: MatchResult, pins: dict[int, list[Member]]
+) -> None:
+    explained = result.as_json()["explanations"]
+    pinned = {(case, m.person, m.role) for case, ms in pins.items() for m in ms}
+    for a in result.assignments:
+        case_id = int(a.case)
+        session.add(
+            Proposal(
+                run=run,
+                case_id=case_id,
+                person_id=int(a.person),
+                role=a.role,
+                is_presiding=a.presiding,
+                is_pinned=(case_id, a.person, a.role) in pinned,
+                explanation=explained.get(a.case, {}),
+            )
+        )
+
+
+def schedule(
+    session: Session,
+    assign_run_id: int,
+    *,
+    today: date,
+    time_limit: float = 10.0,
+    user_id: int | None = None,
+) -> AssignmentRun:
+    """Schedule the sessions of a succeeded assignment run; stores them unpublished."""
+    parent = _get_run(session, assign_run_id, RunKind.ASSIGN)
+    if parent.status != RunStatus.SUCCEEDED:
+        raise Conflict(f"assignment run {assign_run_id} is {parent.status}, not succeeded")
+    run = AssignmentRun(
+        kind=RunKind.SCHEDULE,
+        status=RunStatus.RUNNING,
+        started_at=_now(),
+        parent_run_id=assign_run_id,
+        created_by_id=user_id,
+    )
+    session.add(run)
+    session.commit()
+    run_id = run.id
+    try:
+        problem, meta = _scheduling_problem(session, parent, today)
+        result = solve_schedule(problem, time_limit=time_limit)
+        violations = validate_schedule(problem, result)
+        if violations:
+            raise RuntimeError(f"the scheduler broke {len(violations)} hard rules: {violations[0]}")
+        rooms = {str(r.id): r for r in session.scalars(select(Room))}
+        for placed in result.sessions:
+            if placed.session not in meta:
+                continue  # meetings and already published sessions stay as they are
+            kind, case_ids, roles = meta[placed.session]
+            row = SessionRow(
+                uid=f"session-{uuid.uuid4().hex}",
+                kind=kind,
+                status=SessionStatus.TENTATIVE,
+                title=_title(kind),
+                starts_at=placed.start,
+                ends_at=placed.end,
+                room_id=rooms[placed.room].id,
+                run_id=run.id,
+            )
+            row.cases = [session.get_one(Case, cid) for cid in case_ids]
+            row.participants = [
+                SessionParticipant(person_id=int(pid), role=roles[pid])
+                for pid in placed.participants
+            ]
+            session.add(row)
+        run.status = RunStatus.SUCCEEDED
+        run.finished_at = _now()
+        run.stats = {
+            "status": result.status,
+            "objective": result.objective,
+            "seconds": round(result.seconds, 3),
+            "sessions": sum(1 for p in result.sessions if p.session in meta),
+            "unscheduled": [
+                u.as_json() | {"cases": list(_numbers(session, meta, u.session))}
+                for u in result.unscheduled
+            ],
+            "kpis": dict(result.kpis),
+        }
+        record(
+            session,
+            "run.schedule",
+            actor=_actor(user_id),
+            user_id=user_id,
+            object_type="assignment_run",
+            object_id=run.id,
+            new={"status": run.status, "parent": assign_run_id},
+        )
+        session.commit()
+    except Exception as error:
+        _fail(session, run_id, error)
+        raise
+    return run
+
+
+def _numbers(
+    session: Session, meta: dict[str, tuple[str, list[int], dict[str, str]]], sid: str
+) -> list[str]:
+    """The 案号 of a scheduler session (by the case ids it was built from)."""
+    if sid not in meta:
+        return []
+    return [session.get_one(Case, cid).case_number for cid in meta[sid][1]]
+
+
+def _title(kind: str) -> str:
+    return {"joint_mediation": "联合调解", "mediation": "调解"}.get(kind, kind)
+
+
+def _scheduling_problem(
+    session: Session, run: AssignmentRun, today: date
+) -> tuple[sp.SchedulingProblem, dict[str, tuple[str, list[int], dict[str, str]]]]:
+    """The run's teams as sessions to place, with everyone they involve and every room."""
+    teams: dict[int, list[Proposal]] = defaultdict(list)
+    for p in run.proposals:
+        teams[p.case_id].append(p)
+    cases = {
+        c.id: c
+        for c in session.scalars(select(Case).where(Case.id.in_(list(teams))))
+        if c.deadline_on is not None
+    }
+    judges = list(
+        session.scalars(
+            select(Person).where(Person.is_liaison_judge.is_(True), Person.is_active.is_(True))
+        )
+    )
+    judge_of_court: dict[int, Person] = {}
+    for j in judges:
+        if j.base_court_id is not None:
+            judge_of_court.setdefault(j.base_court_id, j)
+    sessions: list[sp.Session] = []
+    meta: dict[str, tuple[str, list[int], dict[str, str]]] = {}
+    involved: set[int] = set()
+    calendar = calendar_from_db(session)
+    if not calendar.covers(today.year):
+        raise WorkflowError(
+            f"no official holiday schedule for {today.year}: load it with "
+            f"`sutiao load-holidays FILE` before scheduling"
+        )
+    horizon_end = today + timedelta(days=SCHEDULE_HORIZON_DAYS - 1)
+    if not calendar.covers(horizon_end.year):
+        # Never schedule into a year without its official schedule: stop at its eve.
+        horizon_end = date(horizon_end.year - 1, 12, 31)
+    for case_id, team in teams.items():
+        case = cases.get(case_id)
+        if case is None:
+            continue
+        roles = {str(p.person_id): p.role for p in team}
+        joint = case.complexity in (Complexity.COMPLEX, Complexity.MAJOR)
+        judge = judge_of_court.get(case.court_id)
+        if joint and judge is not None and str(judge.id) not in roles:
+            roles[str(judge.id)] = "liaison_judge"
+        kind = "joint_mediation" if joint else "mediation"
+        sid = f"case-{case_id}"
+        sessions.append(
+            sp.Session(
+                id=sid,
+                kind=kind,
+                cases=(case.case_number,),
+                duration=JOINT_MINUTES if joint else MEDIATION_MINUTES,
+                participants=tuple(roles),
+                deadline=min(case.deadline_on or horizon_end, horizon_end),
+                small_claims=case.procedure == "small_claims",
+            )
+        )
+        meta[sid] = (kind, [case_id], roles)
+        involved |= {int(pid) for pid in roles}
+    people = list(
+        session.scalars(
+            select(Person)
+            .where(Person.id.in_(involved))
+            .options(selectinload(Person.availability), selectinload(Person.leaves))
+        )
+    )
+    # Published sessions in the horizon hold their people and rooms: they come in pinned.
+    published = list(
+        session.scalars(
+            select(SessionRow)
+            .where(SessionRow.is_published.is_(True))
+            .where(SessionRow.status != SessionStatus.CANCELLED)
+            .where(SessionRow.starts_at >= datetime.combine(today, datetime.min.time(), UTC))
+            .options(selectinload(SessionRow.participants))
+        )
+    )
+    for row in published:
+        involved |= {p.person_id for p in row.participants}
+    extra = [
+        p
+        for p in session.scalars(
+            select(Person)
+            .where(Person.id.in_(involved - {p.id for p in people}))
+            .options(selectinload(Person.availability), selectinload(Person.leaves))
+        )
+    ]
+    people += extra
+    for row in published:
+        start = row.starts_at.astimezone(sp.TZ)
+        if row.room_id is None or start.date() > horizon_end:
+            continue
+        minutes = int((row.ends_at - row.starts_at).total_seconds() // 60)
+        sessions.append(
+            sp.Session(
+                id=f"published-{row.id}",
+                kind=row.kind,
+                cases=(),
+                duration=minutes,
+                participants=tuple(str(p.person_id) for p in row.participants),
+                deadline=start.date(),
+                earliest=start.date(),
+                published=sp.Placement(start, str(row.room_id)),
+                pinned=True,
+            )
+        )
+    rooms = tuple(
+        sp.Room(
+            id=str(r.id),
+            name=r.name,
+            capacity=r.capacity if not r.is_online else 1000,
+            equipment=frozenset(r.equipment or ()),
+            location=r.location,
+            online=r.is_online,
+        )
+        for r in session.scalars(select(Room).where(Room.is_active.is_(True)).order_by(Room.id))
+    )
+    m_people = tuple(
+        sp.Person(
+            id=str(p.id),
+            name=p.name,
+            role="liaison_judge"
+            if p.is_liaison_judge
+            else "leader"
+            if p.is_leader
+            else "mediator"
+            if p.is_mediator
+            else "expert",
+            availability=tuple(
+                sp.Availability(a.weekday, a.start_minute, a.end_minute) for a in p.availability
+            ),
+            leave=tuple((lv.starts_on, lv.ends_on) for lv in p.leaves),
+        )
+        for p in people
+    )
+    problem = sp.SchedulingProblem(
+        settings=sp.Settings(
+            today=today,
+            horizon_days=(horizon_end - today).days + 1,
+            year_schedules=calendar.schedules,
+        ),
+        rooms=rooms,
+        people=m_people,
+        sessions=tuple(sessions),
+    )
+    return problem, meta
+
+
+def publish(session: Session, assign_run_id: int, *, user_id: int | None = None) -> RunSummary:
+    """Publish an assignment run and its latest succeeded schedule, all or nothing.
+
+    The compare-and-set on ``published_at`` makes concurrent publishers safe: exactly one
+    update matches the unpublished row; the other sees zero rows and gets :class:`Conflict`."""
+    run = _get_run(session, assign_run_id, RunKind.ASSIGN)
+    if run.status == RunStatus.PUBLISHED and run.published_at is not None:
+        raise Conflict(
+            f"assignment run {assign_run_id} was already published ({run.published_at.isoformat()})"
+        )
+    if run.status != RunStatus.SUCCEEDED:
+        raise Conflict(f"assignment run {assign_run_id} is {run.status}, not succeeded")
+    now = _now()
+    cas = session.execute(
+        update(AssignmentRun)
+        .where(AssignmentRun.id == assign_run_id)
+        .where(AssignmentRun.published_at.is_(None))
+        .values(published_at=now, status=RunStatus.PUBLISHED)
+        .execution_options(synchronize_session=False)
+    )
+    won = cast(CursorResult[Any], cas).rowcount
+    if won != 1:
+        session.rollback()
+        session.expire_all()
+        again = session.get(AssignmentRun, assign_run_id)
+        when = again.published_at.isoformat() if again and again.published_at else "just now"
+        raise Conflict(f"assignment run {assign_run_id} was already published ({when})")
+    try:
+        teams: dict[int, list[Proposal]] = defaultdict(list)
+        for p in run.proposals:
+            teams[p.case_id].append(p)
+        for case_id, team in teams.items():
+            case = session.get_one(Case, case_id)
+            if case.status != CaseStatus.RECEIVED:
+                raise Conflict(f"case {case.case_number} is {case.status}, no longer received")
+            for p in team:
+                session.add(
+                    Assignment(
+                        case_id=case_id,
+                        person_id=p.person_id,
+                        role=p.role,
+                        is_presiding=p.is_presiding,
+                        run_id=run.id,
+                    )
+                )
+            case.status = CaseStatus.ASSIGNED
+        schedule_run = session.scalars(
+            select(AssignmentRun)
+            .where(AssignmentRun.parent_run_id == assign_run_id)
+            .where(AssignmentRun.kind == RunKind.SCHEDULE)
+            .where(AssignmentRun.status == RunStatus.SUCCEEDED)
+            .order_by(AssignmentRun.id.desc())
+        ).first()
+        published = 0
+        if schedule_run is not None:
+            rows = session.scalars(
+                select(SessionRow)
+                .where(SessionRow.run_id == schedule_run.id)
+                .options(selectinload(SessionRow.cases))
+            )
+            for row in rows:
+                row.is_published = True
+                row.status = SessionStatus.CONFIRMED
+                published += 1
+                for case in row.cases:
+                    case.status = CaseStatus.SCHEDULED
+            schedule_run.status = RunStatus.PUBLISHED
+            schedule_run.published_at = now
+        record(
+            session,
+            "run.publish",
+            actor=_actor(user_id),
+            user_id=user_id,
+            object_type="assignment_run",
+            object_id=run.id,
+            new={"cases": len(teams), "sessions": published},
+        )
+        session.commit()
+    except Exception:
+        session.rollback()  # the compare-and-set goes with everything else
+        raise
+    return RunSummary(
+        run_id=assign_run_id,
+        status=RunStatus.PUBLISHED,
+        detail={"cases": len(teams), "sessions": published},
+    )
+
+
+__all__ = [
+    "Conflict",
+    "NotFound",
+    "RunSummary",
+    "WorkflowError",
+    "assign",
+    "publish",
+    "schedule",
+]
