@@ -4,17 +4,20 @@ schedule → publish, a second publish refused, and a failed run that leaves not
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import date
 
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from models import Assignment, AssignmentRun, Case, Proposal
+from matcher.rules import pair_violation, recusal_ground
+from models import Assignment, AssignmentRun, AuditEntry, Case, Person, Proposal, Waiver
 from models import Session as SessionRow
 from models.vocabulary import CaseStatus, RunStatus
 from scheduler.problem import TZ
 from web import workflow
+from web.assignment import build_day_problem
 from web.demo import load_demo
 
 TODAY = date(2026, 11, 20)  # a Friday; the 42-day horizon stops at the end of 2026
@@ -123,3 +126,86 @@ def test_a_failed_run_leaves_no_partial_state(
 def test_unknown_run_is_not_found(demo: Session) -> None:
     with pytest.raises(workflow.NotFound):
         workflow.publish(demo, 999_999)
+
+
+def _ineligible_for(demo: Session, proposal: Proposal) -> Person:
+    """An active mediator without the case's category among their specialties."""
+    case = demo.get_one(Case, proposal.case_id)
+    for person in demo.scalars(select(Person).where(Person.is_active.is_(True))):
+        if person.is_mediator and case.category not in {s.category for s in person.specialties}:
+            return person
+    raise AssertionError("the demo has no ineligible mediator")
+
+
+def test_override_is_checked_against_the_hard_rules(demo: Session) -> None:
+    run = workflow.assign(demo, today=TODAY, time_limit=2)
+    proposal = next(
+        p
+        for p in demo.scalars(select(Proposal).where(Proposal.run_id == run.id))
+        if p.role == "mediator"
+    )
+    outsider = _ineligible_for(demo, proposal)
+    with pytest.raises(workflow.RuleBroken) as broken:
+        workflow.override(demo, proposal.id, outsider.id, reason="当事人要求", today=TODAY)
+    assert broken.value.rule == "eligibility"
+    with pytest.raises(workflow.WorkflowError, match="reason"):
+        workflow.override(demo, proposal.id, outsider.id, reason="  ", today=TODAY)
+    demo.refresh(proposal)
+    assert proposal.person_id != outsider.id  # nothing changed
+
+
+def test_recused_override_needs_a_waiver(demo: Session) -> None:
+    run = workflow.assign(demo, today=TODAY, time_limit=2)
+    day = build_day_problem(demo, today=TODAY).problem
+    # A mediator recused from a proposed case only by an affiliation with a party.
+    for proposal in demo.scalars(select(Proposal).where(Proposal.run_id == run.id)):
+        if proposal.role != "mediator":
+            continue
+        case = day.cases[day.case_index[str(proposal.case_id)]]
+        team = {p.person_id for p in run.proposals if p.case_id == proposal.case_id}
+        for person in day.people:
+            if int(person.id) in team or "mediator" not in person.roles:
+                continue
+            if recusal_ground(day, case, person) != "affiliation":
+                continue
+            waived = replace(case, waivers=frozenset({person.id}))
+            if pair_violation(day, waived, person, "mediator") is None and not (
+                proposal.is_presiding and case.needs_senior_presiding and not person.is_senior
+            ):
+                break
+        else:
+            continue
+        break
+    else:
+        pytest.skip("no recused but otherwise eligible mediator in this demo")
+    with pytest.raises(workflow.RuleBroken) as broken:
+        workflow.override(demo, proposal.id, int(person.id), reason="双方同意", today=TODAY)
+    assert broken.value.rule == "recusal"
+    assert "waiver" in str(broken.value)
+    demo.add(
+        Waiver(
+            case_id=proposal.case_id,
+            person_id=int(person.id),
+            ground="recusal",
+            plaintiff_consent_on=TODAY,
+            defendant_consent_on=TODAY,
+        )
+    )
+    demo.commit()
+    done = workflow.override(demo, proposal.id, int(person.id), reason="双方同意", today=TODAY)
+    assert done.person_id == int(person.id) and done.is_pinned
+    assert done.override_reason == "双方同意"
+    audit = demo.scalars(select(AuditEntry).where(AuditEntry.action == "proposal.override")).all()
+    assert audit and audit[-1].new["person"] == int(person.id)
+
+
+def test_pin_needs_a_reason_and_is_audited(demo: Session) -> None:
+    run = workflow.assign(demo, today=TODAY, time_limit=2)
+    proposal = demo.scalars(select(Proposal).where(Proposal.run_id == run.id)).first()
+    assert proposal is not None
+    with pytest.raises(workflow.WorkflowError, match="reason"):
+        workflow.pin(demo, proposal.id, reason="")
+    workflow.pin(demo, proposal.id, reason="专业对口")
+    assert proposal.is_pinned
+    entry = demo.scalars(select(AuditEntry).where(AuditEntry.action == "proposal.pin")).one()
+    assert entry.new == {"pinned": True, "reason": "专业对口"}

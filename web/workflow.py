@@ -64,6 +64,16 @@ class Conflict(WorkflowError):
     status = 409
 
 
+class RuleBroken(WorkflowError):
+    """An override that breaks a hard rule; ``rule`` is its name (matcher.result)."""
+
+    status = 422
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+
+
 @dataclass(frozen=True)
 class RunSummary:
     run_id: int
@@ -205,6 +215,109 @@ def _store_proposals(
                 explanation=explained.get(a.case, {}),
             )
         )
+
+
+def _open_proposal(session: Session, proposal_id: int) -> Proposal:
+    proposal = session.get(Proposal, proposal_id)
+    if proposal is None:
+        raise NotFound(f"no proposal {proposal_id}")
+    if proposal.run.status != RunStatus.SUCCEEDED:
+        raise Conflict(
+            f"run {proposal.run_id} is {proposal.run.status}: only a succeeded, unpublished "
+            f"run can be reviewed"
+        )
+    return proposal
+
+
+def _need_reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise WorkflowError("reason: a pin or an override needs a reason")
+    return reason
+
+
+def pin(session: Session, proposal_id: int, *, reason: str, user_id: int | None = None) -> Proposal:
+    """Pin a proposed team member: a re-run keeps them."""
+    proposal = _open_proposal(session, proposal_id)
+    why = _need_reason(reason)
+    proposal.is_pinned = True
+    record(
+        session,
+        "proposal.pin",
+        actor=_actor(user_id),
+        user_id=user_id,
+        object_type="proposal",
+        object_id=proposal.id,
+        new={"pinned": True, "reason": why},
+    )
+    session.commit()
+    return proposal
+
+
+def override(
+    session: Session,
+    proposal_id: int,
+    person_id: int,
+    *,
+    reason: str,
+    today: date,
+    user_id: int | None = None,
+) -> Proposal:
+    """Put ``person_id`` in the proposal's place, checked against the hard rules first.
+
+    A recused person is refused, with the rule named, unless a waiver from both parties is
+    recorded for the case (the day's problem carries the waivers, so the check lifts the
+    ground then). The override is pinned, so a re-run keeps it."""
+    from matcher.result import DISTINCT_PEOPLE, ELIGIBILITY, PRESIDING, RECUSAL
+    from matcher.rules import pair_violation, recusal_ground
+
+    proposal = _open_proposal(session, proposal_id)
+    why = _need_reason(reason)
+    problem = build_day_problem(session, today=today).problem
+    case = problem.case_index.get(str(proposal.case_id))
+    if case is None:
+        raise Conflict(f"case {proposal.case_id} is no longer waiting for a team")
+    index = problem.person_index.get(str(person_id))
+    if index is None:
+        raise RuleBroken(ELIGIBILITY, f"person {person_id} is not on the active roster")
+    person = problem.people[index]
+    team = [
+        p for p in proposal.run.proposals if p.case_id == proposal.case_id and p.id != proposal.id
+    ]
+    if any(p.person_id == person_id for p in team):
+        raise RuleBroken(DISTINCT_PEOPLE, f"{person_id} is already on this case's team")
+    rule = pair_violation(problem, problem.cases[case], person, proposal.role)
+    if rule == RECUSAL:
+        ground = recusal_ground(problem, problem.cases[case], person)
+        raise RuleBroken(
+            RECUSAL,
+            f"recusal ({ground}): record a waiver from both parties for this case before "
+            f"overriding",
+        )
+    if rule is not None:
+        raise RuleBroken(rule, f"{rule}: person {person_id} cannot take this role on the case")
+    if (
+        proposal.is_presiding
+        and problem.cases[case].needs_senior_presiding
+        and not person.is_senior
+    ):
+        raise RuleBroken(PRESIDING, "the presiding mediator of this case must be senior")
+    old = proposal.person_id
+    proposal.person_id = person_id
+    proposal.is_pinned = True
+    proposal.override_reason = why[:255]
+    record(
+        session,
+        "proposal.override",
+        actor=_actor(user_id),
+        user_id=user_id,
+        object_type="proposal",
+        object_id=proposal.id,
+        old={"person": old},
+        new={"person": person_id, "reason": why},
+    )
+    session.commit()
+    return proposal
 
 
 def schedule(
@@ -535,9 +648,12 @@ def publish(session: Session, assign_run_id: int, *, user_id: int | None = None)
 __all__ = [
     "Conflict",
     "NotFound",
+    "RuleBroken",
     "RunSummary",
     "WorkflowError",
     "assign",
+    "override",
+    "pin",
     "publish",
     "schedule",
 ]
