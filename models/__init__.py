@@ -3,6 +3,7 @@
 from .auth import ApiKey, AuditEntry, FeedToken, User
 from .base import Base, UTCDateTime, utcnow
 from .calendar import (
+    Booking,
     RecurringMeeting,
     RecurringMeetingMember,
     Room,
@@ -31,6 +32,7 @@ __all__ = [
     "AssignmentRun",
     "AuditEntry",
     "Base",
+    "Booking",
     "Case",
     "CaseCategory",
     "CaseExtension",

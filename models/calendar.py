@@ -133,3 +133,28 @@ class RecurringMeetingMember(Base):
         ForeignKey("recurring_meetings.id", ondelete="CASCADE"), primary_key=True
     )
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True, index=True)
+
+
+class Booking(Base):
+    """A published session's hold on a person or a physical room.
+
+    The database itself refuses two overlapping holds on one person or one room, whichever
+    process writes them: an exclusion constraint on PostgreSQL (btree_gist), triggers on SQLite
+    (both in migration 0002). Online rooms hold any number of sessions and get no booking."""
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        CheckConstraint("(person_id IS NOT NULL) <> (room_id IS NOT NULL)", name="one_holder"),
+        CheckConstraint("starts_at < ends_at", name="ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id"), index=True)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+
+    session: Mapped[Session] = relationship()

@@ -9,10 +9,20 @@ from datetime import date
 
 import pytest
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from matcher.rules import pair_violation, recusal_ground
-from models import Assignment, AssignmentRun, AuditEntry, Case, Person, Proposal, Waiver
+from models import (
+    Assignment,
+    AssignmentRun,
+    AuditEntry,
+    Booking,
+    Case,
+    Person,
+    Proposal,
+    Waiver,
+)
 from models import Session as SessionRow
 from models.vocabulary import CaseStatus, RunStatus
 from scheduler.problem import TZ
@@ -209,3 +219,54 @@ def test_pin_needs_a_reason_and_is_audited(demo: Session) -> None:
     assert proposal.is_pinned
     entry = demo.scalars(select(AuditEntry).where(AuditEntry.action == "proposal.pin")).one()
     assert entry.new == {"pinned": True, "reason": "专业对口"}
+
+
+def test_the_database_refuses_double_booking(demo: Session) -> None:
+    row = demo.scalars(select(SessionRow).where(SessionRow.is_published.is_(True))).first()
+    assert row is not None and row.participants
+    person = row.participants[0].person_id
+    assert demo.scalars(select(Booking).where(Booking.session_id == row.id)).all()
+    demo.add(
+        Booking(session_id=row.id, person_id=person, starts_at=row.starts_at, ends_at=row.ends_at)
+    )
+    with pytest.raises(IntegrityError):
+        demo.commit()
+    demo.rollback()
+    # Back to back is fine.
+    demo.add(
+        Booking(
+            session_id=row.id,
+            person_id=person,
+            starts_at=row.ends_at,
+            ends_at=row.ends_at + (row.ends_at - row.starts_at),
+        )
+    )
+    demo.commit()
+
+
+def test_publish_refuses_a_schedule_that_would_double_book(demo: Session) -> None:
+    run = workflow.assign(demo, today=TODAY, time_limit=2)
+    sched = workflow.schedule(demo, run.id, today=TODAY, time_limit=3)
+    row = demo.scalars(select(SessionRow).where(SessionRow.run_id == sched.id)).first()
+    assert row is not None
+    # Meanwhile another process published something for this person at the same time.
+    other = demo.scalars(select(SessionRow).where(SessionRow.is_published.is_(True))).first()
+    assert other is not None
+    demo.add(
+        Booking(
+            session_id=other.id,
+            person_id=row.participants[0].person_id,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+        )
+    )
+    demo.commit()
+    with pytest.raises(workflow.Conflict, match="double-booked"):
+        workflow.publish(demo, run.id)
+    demo.expire_all()
+    assert demo.get_one(AssignmentRun, run.id).published_at is None
+    assert not demo.scalars(select(Assignment).where(Assignment.run_id == run.id)).all()
+    assert not any(
+        r.is_published
+        for r in demo.scalars(select(SessionRow).where(SessionRow.run_id == sched.id))
+    )

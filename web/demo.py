@@ -1406,6 +1406,12 @@ class _Builder:
         self.session.flush()
         for session in self.sessions:
             session.uid = f"session-{session.id}@sutiao"
+        # Published sessions hold their people and rooms (the database refuses overlaps).
+        from .workflow import bookings_for
+
+        for session in self.sessions:
+            self.session.add_all(bookings_for(session))
+        self.session.flush()
 
     # --- users, runs -------------------------------------------------------------------------
 

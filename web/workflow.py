@@ -27,13 +27,14 @@ from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from matcher.problem import Member
 from matcher.result import MatchResult
 from matcher.solve import solve as solve_matching
 from matcher.validate import validate as validate_matching
-from models import Assignment, AssignmentRun, Case, Person, Proposal, Room
+from models import Assignment, AssignmentRun, Booking, Case, Person, Proposal, Room
 from models import Session as SessionRow
 from models.calendar import SessionParticipant
 from models.vocabulary import CaseStatus, Complexity, RunKind, RunStatus, SessionStatus
@@ -398,6 +399,19 @@ def schedule(
     return run
 
 
+def bookings_for(row: SessionRow) -> list[Booking]:
+    """The holds a published session puts on its people and its physical room."""
+    holds = [
+        Booking(session=row, person_id=p.person_id, starts_at=row.starts_at, ends_at=row.ends_at)
+        for p in row.participants
+    ]
+    if row.room is not None and not row.room.is_online:
+        holds.append(
+            Booking(session=row, room_id=row.room.id, starts_at=row.starts_at, ends_at=row.ends_at)
+        )
+    return holds
+
+
 def _numbers(
     session: Session, meta: dict[str, tuple[str, list[int], dict[str, str]]], sid: str
 ) -> list[str]:
@@ -623,6 +637,7 @@ def publish(session: Session, assign_run_id: int, *, user_id: int | None = None)
                 published += 1
                 for case in row.cases:
                     case.status = CaseStatus.SCHEDULED
+                session.add_all(bookings_for(row))
             schedule_run.status = RunStatus.PUBLISHED
             schedule_run.published_at = now
         record(
@@ -635,8 +650,16 @@ def publish(session: Session, assign_run_id: int, *, user_id: int | None = None)
             new={"cases": len(teams), "sessions": published},
         )
         session.commit()
-    except Exception:
+    except IntegrityError as error:
         session.rollback()  # the compare-and-set goes with everything else
+        if "double booking" in str(error) or "ex_bookings" in str(error):
+            raise Conflict(
+                f"assignment run {assign_run_id} was not published: a person or a room would "
+                f"be double-booked by a schedule published meanwhile; schedule it again"
+            ) from None
+        raise
+    except Exception:
+        session.rollback()
         raise
     return RunSummary(
         run_id=assign_run_id,
