@@ -82,7 +82,7 @@ class AuditEntry(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    actor: Mapped[str] = mapped_column(String(64))  # username, "cli", "api-key:<prefix>"
+    actor: Mapped[str] = mapped_column(String(64))  # username, "cli", "apikey:<prefix>"
     action: Mapped[str] = mapped_column(String(64))  # e.g. cases.import, weights.update
     object_type: Mapped[str | None] = mapped_column(String(32))
     object_id: Mapped[str | None] = mapped_column(String(64))

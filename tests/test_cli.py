@@ -47,7 +47,7 @@ def test_migrate_down_and_up(runner: FlaskCliRunner) -> None:
     assert "database at revision None" in down.output
     up = runner.invoke(args=["migrate"])
     assert up.exit_code == 0, up.output
-    assert "database at revision 0001" in up.output
+    assert "database at revision 0002" in up.output
 
 
 def test_init_demo_prints_logins_and_a_second_load_changes_nothing(

@@ -18,9 +18,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from . import cli, db, views
+    from . import api, cli, db, views
 
     db.init_app(app)
     cli.init_app(app)
     app.register_blueprint(views.bp)
+    api.init_app(app)
     return app

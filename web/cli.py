@@ -339,6 +339,127 @@ def serve_command(host: str, port: int) -> None:
     current_app.run(host=host, port=port, debug=False, use_reloader=False)
 
 
+@click.command("create-api-key")
+@click.option("--court", "court_code", required=True, help="The court's 案号 code, e.g. 豫0802.")
+@click.option("--label", default=None, help="A note to tell keys apart, e.g. 立案庭.")
+@with_appcontext
+def create_api_key_command(court_code: str, label: str | None) -> None:
+    """Create a court API key and print it once; only its digest is stored."""
+    from .apikeys import ApiKeyError, create_api_key
+
+    session = get_session()
+    try:
+        with transaction(session):
+            key, plaintext = create_api_key(session, court_code, label, actor="cli")
+    except ApiKeyError as exc:
+        raise click.ClickException(str(exc)) from None
+    court = key.court
+    click.echo(
+        f"API key {key.prefix} for {court.code} {court.name}"
+        + (f" ({key.label})" if key.label else "")
+        + ":"
+    )
+    click.echo(f"  {plaintext}")
+    click.echo(
+        "Store it now: this is the only time it is shown. Sutiao keeps only a digest and cannot "
+        f"show it again; if it is lost, revoke it (sutiao revoke-api-key {key.prefix}) and "
+        "create a new one."
+    )
+
+
+@click.command("revoke-api-key")
+@click.argument("prefix")
+@with_appcontext
+def revoke_api_key_command(prefix: str) -> None:
+    """Revoke the API key with PREFIX (as `sutiao list-api-keys` shows it)."""
+    from .apikeys import ApiKeyError, revoke_api_key
+
+    session = get_session()
+    try:
+        with transaction(session):
+            key = revoke_api_key(session, prefix, actor="cli")
+    except ApiKeyError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"API key {key.prefix} ({key.court.code} {key.court.short_name}) revoked.")
+
+
+@click.command("list-api-keys")
+@with_appcontext
+def list_api_keys_command() -> None:
+    """List the API keys: prefix, court, label, created, last used, revoked (never the key)."""
+    from .apikeys import list_api_keys
+
+    keys = list_api_keys(get_session())
+    if not keys:
+        click.echo("No API keys; create one with `sutiao create-api-key --court CODE`.")
+        return
+
+    def when(moment: datetime | None) -> str:
+        return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+    click.echo(
+        f"{'prefix':<10}{_pad('court', 10)}{_pad('label', 20)}{'created':<18}"
+        f"{'last used':<18}revoked"
+    )
+    for key in keys:
+        click.echo(
+            f"{key.prefix:<10}{_pad(key.court.code or '-', 10)}{_pad(key.label or '-', 20)}"
+            f"{when(key.created_at):<18}{when(key.last_used_at):<18}{when(key.revoked_at)}"
+        )
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["coordinator", "leader", "mediator", "court", "admin"]),
+    help="What the user may do.",
+)
+@click.option(
+    "--court", "court_code", default=None, help="Court code of a court user, e.g. 豫0802."
+)
+@click.option("--person", "roster_no", default=None, help="Roster number of a mediator or expert.")
+@click.option("--display-name", default=None, help="Name shown in the pages.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Prompted for (hidden, twice) when not given.",
+)
+@with_appcontext
+def create_user_command(
+    username: str,
+    role: str,
+    court_code: str | None,
+    roster_no: str | None,
+    display_name: str | None,
+    password: str,
+) -> None:
+    """Create a login with a hashed password."""
+    from .users import UserError, create_user
+
+    session = get_session()
+    try:
+        with transaction(session):
+            user = create_user(
+                session,
+                username,
+                role,
+                password,
+                display_name=display_name,
+                court_code=court_code,
+                person_roster_no=roster_no,
+                actor="cli",
+            )
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    extra = f", court {user.court.code}" if user.court else ""
+    extra += f", person {user.person.roster_no}" if user.person else ""
+    click.echo(f"User {user.username} ({user.display_name}) created: role {user.role}{extra}.")
+
+
 COMMANDS = (
     init_command,
     migrate_command,
@@ -350,6 +471,10 @@ COMMANDS = (
     schedule_command,
     publish_command,
     serve_command,
+    create_api_key_command,
+    revoke_api_key_command,
+    list_api_keys_command,
+    create_user_command,
 )
 
 

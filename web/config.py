@@ -17,6 +17,10 @@ DEFAULTS: dict[str, Any] = {
     "SUTIAO_MAJOR_AMOUNT": Decimal("5000000"),
     # Public base URL used in feed links printed by the CLI.
     "SUTIAO_BASE_URL": "http://127.0.0.1:5000",
+    # Court API: requests per key (Flask-Limiter syntax), and where the counts live. memory://
+    # counts per process; with several gunicorn workers use a shared redis:// store.
+    "SUTIAO_API_RATE_LIMIT": "120 per minute",
+    "SUTIAO_RATELIMIT_STORAGE_URI": "memory://",
 }
 
 _DECIMAL_KEYS = {"SUTIAO_SMALL_CLAIMS_THRESHOLD", "SUTIAO_MAJOR_AMOUNT"}

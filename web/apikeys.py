@@ -1,0 +1,162 @@
+"""Court API keys: created with the plaintext shown once, stored as a SHA-256 digest, told apart
+by a short prefix, revocable, and scoped to the court's own cases (an intermediate court also
+sees the cases of the courts under it)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import unicodedata
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import ApiKey, Court
+from models.base import utcnow
+
+from . import audit
+
+KEY_SCHEME = "stk_"
+PREFIX_LENGTH = 8
+LABEL_MAX = 64
+# A key presented longer than this is not one of ours; don't bother hashing megabytes.
+PLAINTEXT_MAX = 128
+# last_used_at is a hint for administrators; writing it on every request would serialise all
+# requests of one key on its row (PostgreSQL row lock), so it moves at this resolution.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class ApiKeyError(ValueError):
+    """An API key operation that cannot be done; the message says why."""
+
+
+class UnknownCourt(ApiKeyError):
+    pass
+
+
+class UnknownApiKey(ApiKeyError):
+    pass
+
+
+class AlreadyRevoked(ApiKeyError):
+    pass
+
+
+def digest(plaintext: str) -> str:
+    """The stored form of a key: SHA-256 hex. Keys carry 256 random bits, so no salt or slow
+    hash is needed, and lookup by digest is a single indexed equality."""
+    return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
+
+
+def find_court(session: Session, court_code: str) -> Court:
+    code = unicodedata.normalize("NFKC", court_code or "").strip()
+    if not code:
+        raise UnknownCourt("court: a court code is required (e.g. 豫0802)")
+    court = session.scalars(select(Court).where(Court.code == code)).one_or_none()
+    if court is None:
+        known = "、".join(
+            c for c in session.scalars(select(Court.code).where(Court.code.is_not(None))) if c
+        )
+        raise UnknownCourt(f"court: no court with code {code!r} (known: {known})")
+    return court
+
+
+def _new_prefix(session: Session) -> str:
+    # The prefix is for people to tell keys apart, so keep it unique even though the digest
+    # alone identifies a key.
+    while True:
+        prefix = secrets.token_hex(PREFIX_LENGTH // 2)
+        if session.scalars(select(ApiKey.id).where(ApiKey.prefix == prefix)).first() is None:
+            return prefix
+
+
+def create_api_key(
+    session: Session, court_code: str, label: str | None = None, *, actor: str = "cli"
+) -> tuple[ApiKey, str]:
+    """Create a key for the court; returns the row and the plaintext, which is never stored."""
+    court = find_court(session, court_code)
+    label = (label or "").strip() or None
+    if label is not None and len(label) > LABEL_MAX:
+        raise ApiKeyError(f"label: at most {LABEL_MAX} characters, got {len(label)}")
+    prefix = _new_prefix(session)
+    plaintext = f"{KEY_SCHEME}{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey(prefix=prefix, key_hash=digest(plaintext), court_id=court.id, label=label)
+    key.court = court
+    session.add(key)
+    session.flush()
+    audit.record(
+        session,
+        "api_key.create",
+        actor=actor,
+        object_type="api_key",
+        object_id=key.id,
+        new={"prefix": prefix, "court": court.code, "label": label},
+    )
+    return key, plaintext
+
+
+def find_api_key(session: Session, prefix: str) -> ApiKey:
+    prefix = (prefix or "").strip()
+    if prefix.startswith(KEY_SCHEME):
+        # Someone pasted the whole key: its prefix is the part after the scheme.
+        prefix = prefix[len(KEY_SCHEME) :].split("_", 1)[0]
+    key = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).one_or_none()
+    if key is None:
+        raise UnknownApiKey(f"prefix: no API key with prefix {prefix!r}")
+    return key
+
+
+def revoke_api_key(session: Session, prefix: str, *, actor: str = "cli") -> ApiKey:
+    """Revoke the key with this prefix; it stops working at once."""
+    key = find_api_key(session, prefix)
+    if key.revoked_at is not None:
+        raise AlreadyRevoked(
+            f"prefix: API key {key.prefix} was already revoked ({key.revoked_at.isoformat()})"
+        )
+    key.revoked_at = utcnow()
+    audit.record(
+        session,
+        "api_key.revoke",
+        actor=actor,
+        object_type="api_key",
+        object_id=key.id,
+        old={"revoked_at": None},
+        new={"revoked_at": key.revoked_at.isoformat()},
+        prefix=key.prefix,
+    )
+    return key
+
+
+def list_api_keys(session: Session) -> list[ApiKey]:
+    return list(session.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)))
+
+
+def authenticate(session: Session, plaintext: str | None) -> ApiKey | None:
+    """The live key this plaintext belongs to, or None (unknown, malformed or revoked).
+
+    Only the digest reaches the database, so the lookup time says nothing about the key."""
+    if not plaintext or len(plaintext) > PLAINTEXT_MAX or not plaintext.startswith(KEY_SCHEME):
+        return None
+    presented = digest(plaintext)
+    key = session.scalars(select(ApiKey).where(ApiKey.key_hash == presented)).one_or_none()
+    if key is None or not hmac.compare_digest(key.key_hash, presented):
+        return None
+    if key.revoked_at is not None:
+        return None
+    now = utcnow()
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
+        key.last_used_at = now
+    return key
+
+
+def visible_court_ids(session: Session, key: ApiKey) -> set[int]:
+    """The key's court and every court under it (an intermediate court's basic courts)."""
+    visible = {key.court_id}
+    frontier = [key.court_id]
+    while frontier:
+        children = session.scalars(select(Court.id).where(Court.parent_id.in_(frontier))).all()
+        frontier = [c for c in children if c not in visible]
+        visible.update(frontier)
+    return visible
