@@ -1240,7 +1240,7 @@ class _Builder:
             spec.team = [(presiding, TeamRole.MEDIATOR, True), (other, TeamRole.MEDIATOR, False)]
             taken.append(second)
         else:
-            spec.team = [(first, TeamRole.MEDIATOR, False)]
+            spec.team = [(first, TeamRole.MEDIATOR, True)]  # the only mediator presides
         if spec.is_joint or spec.needs_evaluation:
             experts = [
                 p
