@@ -86,6 +86,20 @@ def _actor(user_id: int | None) -> str:
     return f"user:{user_id}" if user_id is not None else "cli"
 
 
+def _audit_run(
+    session: Session, action: str, run: AssignmentRun, user_id: int | None, new: dict[str, Any]
+) -> None:
+    record(
+        session,
+        action,
+        actor=_actor(user_id),
+        user_id=user_id,
+        object_type="assignment_run",
+        object_id=run.id,
+        new=new,
+    )
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -182,14 +196,8 @@ def assign(
             "skipped": day.skipped,
             "kpis": dict(result.kpis),
         }
-        record(
-            session,
-            "run.assign",
-            actor=_actor(user_id),
-            user_id=user_id,
-            object_type="assignment_run",
-            object_id=run.id,
-            new={"status": run.status, "parent": parent_run_id},
+        _audit_run(
+            session, "run.assign", run, user_id, {"status": run.status, "parent": parent_run_id}
         )
         session.commit()
     except Exception as error:
@@ -383,14 +391,8 @@ def schedule(
             ],
             "kpis": dict(result.kpis),
         }
-        record(
-            session,
-            "run.schedule",
-            actor=_actor(user_id),
-            user_id=user_id,
-            object_type="assignment_run",
-            object_id=run.id,
-            new={"status": run.status, "parent": assign_run_id},
+        _audit_run(
+            session, "run.schedule", run, user_id, {"status": run.status, "parent": assign_run_id}
         )
         session.commit()
     except Exception as error:
@@ -640,14 +642,8 @@ def publish(session: Session, assign_run_id: int, *, user_id: int | None = None)
                 session.add_all(bookings_for(row))
             schedule_run.status = RunStatus.PUBLISHED
             schedule_run.published_at = now
-        record(
-            session,
-            "run.publish",
-            actor=_actor(user_id),
-            user_id=user_id,
-            object_type="assignment_run",
-            object_id=run.id,
-            new={"cases": len(teams), "sessions": published},
+        _audit_run(
+            session, "run.publish", run, user_id, {"cases": len(teams), "sessions": published}
         )
         session.commit()
     except IntegrityError as error:
