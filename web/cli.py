@@ -329,6 +329,73 @@ def publish_command(run: int | None) -> None:
     )
 
 
+@click.command("record-leave")
+@click.argument("roster_no")
+@click.argument("first", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("last", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--reason", default=None, help="Why (sick leave, training, ...).")
+@click.option("--time-limit", default=5.0, show_default=True, help="Repair seconds.")
+@_today
+@with_appcontext
+def record_leave_command(
+    roster_no: str,
+    first: datetime,
+    last: datetime,
+    reason: str | None,
+    time_limit: float,
+    today: datetime | None,
+) -> None:
+    """Record leave for ROSTER_NO from FIRST to LAST and propose a repair of the schedule."""
+    from models import Person
+
+    from .repairs import record_leave
+    from .workflow import WorkflowError
+
+    session = get_session()
+    person = session.scalars(select(Person).where(Person.roster_no == roster_no)).first()
+    if person is None:
+        raise click.ClickException(f"roster_no: no person {roster_no!r}")
+    try:
+        run = record_leave(
+            session,
+            person.id,
+            first.date(),
+            last.date(),
+            today=_as_date(today),
+            reason=reason,
+            time_limit=time_limit,
+        )
+    except WorkflowError as error:
+        raise click.ClickException(str(error)) from error
+    moves = run.stats["moves"]
+    click.echo(
+        f"Leave recorded for {person.name} ({roster_no}), {first.date()} to {last.date()}. "
+        f"Repair run {run.id}: {len(moves)} sessions to move; publish with "
+        f"`sutiao publish-repair {run.id}`."
+    )
+    for m in moves:
+        new = f"{m['new_start']} room {m['new_room']}" if m["new_start"] else "no place: cancel"
+        click.echo(f"  session {m['session']}: {m['old_start']} room {m['old_room']} -> {new}")
+
+
+@click.command("publish-repair")
+@click.argument("run", type=int)
+@with_appcontext
+def publish_repair_command(run: int) -> None:
+    """Publish repair RUN: moved sessions get their new time and a higher SEQUENCE."""
+    from .repairs import publish_repair
+    from .workflow import WorkflowError
+
+    try:
+        summary = publish_repair(get_session(), run)
+    except WorkflowError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(
+        f"Published repair run {run}: {summary.detail['moved']} sessions moved, "
+        f"{summary.detail['cancelled']} cancelled."
+    )
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
@@ -470,6 +537,8 @@ COMMANDS = (
     assign_command,
     schedule_command,
     publish_command,
+    record_leave_command,
+    publish_repair_command,
     serve_command,
     create_api_key_command,
     revoke_api_key_command,
