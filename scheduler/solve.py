@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -81,6 +82,19 @@ MAX_DAYS = 12  # in windows: candidate days per session, the first ones open to 
 FULL_MODEL_SESSIONS = 400  # above this, CP-SAT works on windows of days
 
 
+@dataclass(frozen=True)
+class _Run:
+    """What every phase of one solve shares: the grid, each free session's feasible starts
+    and fitting rooms, CP-SAT's settings and the statistics being collected."""
+
+    grid: Grid
+    starts: dict[str, IntArray]
+    rooms: dict[str, list[Room]]
+    workers: int
+    seed: int
+    stats: dict[str, object]
+
+
 def solve(
     problem: SchedulingProblem,
     *,
@@ -107,6 +121,7 @@ def solve(
     placed, rounds = _squeaky_wheel(
         grid, free, fixed, starts, rooms, base, start + CONSTRUCT_SHARE * time_limit
     )
+    run = _Run(grid, starts, rooms, workers, seed, stats)
     stats["construct_rounds"] = rounds
     stats["construct_seconds"] = round(time.perf_counter() - start, 3)
     trace: list[Progress] = []
@@ -118,32 +133,10 @@ def solve(
     bound = trace[-1].bound
     deadline = start + time_limit - max(0.08 * time_limit, 0.4)
     if len(free) > RESCUE_MIN:
-        placed = _rescue(
-            grid,
-            free,
-            fixed,
-            placed,
-            starts,
-            rooms,
-            start + RESCUE_SHARE * time_limit,
-            workers,
-            seed,
-            stats,
-        )
+        placed = _rescue(run, free, fixed, placed, start + RESCUE_SHARE * time_limit)
     current = _objective(grid, fixed | placed)
     if len(free) <= FULL_MODEL_SESSIONS:
-        result = _cpsat(
-            grid,
-            free,
-            fixed,
-            placed,
-            starts,
-            rooms,
-            deadline - time.perf_counter(),
-            workers,
-            seed,
-            stats,
-        )
+        result = _cpsat(run, free, fixed, placed, deadline - time.perf_counter())
         if result is not None:
             new, proven, cp_bound = result
             if _objective(grid, fixed | new) >= current:
@@ -154,9 +147,7 @@ def solve(
             if proven:
                 status = OPTIMAL
     else:
-        placed = _windows(
-            grid, free, fixed, placed, starts, rooms, deadline, workers, seed, stats, trace, start
-        )
+        placed = _windows(run, free, fixed, placed, deadline, trace, start)
         current = _objective(grid, fixed | placed)
     bound = max(bound, current)
     seconds = time.perf_counter() - start
@@ -198,21 +189,21 @@ def _upper_bound(grid: Grid, free: Sequence[Session], starts: dict[str, IntArray
 
 
 def _cpsat(
-    grid: Grid,
+    run: _Run,
     sessions: Sequence[Session],
     fixed: dict[str, tuple[int, Room]],
     hint: dict[str, tuple[int, Room]],
-    starts: dict[str, IntArray],
-    rooms: dict[str, list[Room]],
     seconds: float,
-    workers: int,
-    seed: int,
-    stats: dict[str, object],
+    *,
+    starts: dict[str, IntArray] | None = None,
     max_days: int | None = None,
 ) -> tuple[dict[str, tuple[int, Room]], bool, int | None] | None:
-    """Optimise ``sessions`` with everything in ``fixed`` held. Returns the placements, whether
-    they are proven optimal (given the fixed ones) and CP-SAT's bound on the whole objective
-    (None when ``max_days`` cut some session's days, which makes the model a restriction)."""
+    """Optimise ``sessions`` with everything in ``fixed`` held, from ``starts`` (default: all
+    of each session's feasible starts). Returns the placements, whether they are proven optimal
+    (given the fixed ones) and CP-SAT's bound on the whole objective (None when ``max_days`` cut
+    some session's days, which makes the model a restriction)."""
+    grid, rooms, stats = run.grid, run.rooms, run.stats
+    starts = run.starts if starts is None else starts
     truncated = False
     if seconds <= 0.05 or not sessions:
         return None
@@ -430,8 +421,8 @@ def _cpsat(
             for room, z in room_lits[s.id]:
                 m.add_hint(z, room.id == h[1].id)
     solver = cp_model.CpSolver()
-    solver.parameters.num_workers = workers
-    solver.parameters.random_seed = seed
+    solver.parameters.num_workers = run.workers
+    solver.parameters.random_seed = run.seed
     started = time.perf_counter()
     placed_count = sum(presence.values())
     if sum(1 for sid in presence if sid in hint) < len(presence):
@@ -474,21 +465,17 @@ RESCUE_SESSIONS = 60  # at most this many sessions freed around one stranded ses
 
 
 def _rescue(
-    grid: Grid,
+    run: _Run,
     free: Sequence[Session],
     fixed: dict[str, tuple[int, Room]],
     placed: dict[str, tuple[int, Room]],
-    starts: dict[str, IntArray],
-    rooms: dict[str, list[Room]],
     deadline: float,
-    workers: int,
-    seed: int,
-    stats: dict[str, object],
 ) -> dict[str, tuple[int, Room]]:
     """Place stranded sessions by moving what stands in their way: for each session the
     construction could not place, free the sessions placed where it could go (same people, or
     a room it fits, at an overlapping time) and let CP-SAT place them all, coverage first.
     Kept when the whole objective improves."""
+    grid, starts, rooms = run.grid, run.starts, run.rooms
     by_id = {s.id: s for s in free}
     current = _objective(grid, fixed | placed)
     rescued = 0
@@ -510,11 +497,10 @@ def _rescue(
             if other is None or t // DAY not in days:
                 continue
             end = t + other.duration
-            # Overlaps some candidate start of the stranded session?
+            # Overlaps some candidate start of the stranded session? The latest start before
+            # its end is the one that can.
             i = int(np.searchsorted(st, end))
-            overlaps = i > 0 and st[i - 1] + s.duration > t if i else False
-            overlaps = overlaps or (i < st.size and st[min(i, st.size - 1)] < end)
-            if not overlaps:
+            if not (i > 0 and st[i - 1] + s.duration > t):
                 continue
             if (room.id in fits and not room.online) or people & set(other.participants):
                 near.append(other)
@@ -522,18 +508,7 @@ def _rescue(
         group = [s, *near[: RESCUE_SESSIONS - 1]]
         ids = {g.id for g in group}
         held = fixed | {sid: v for sid, v in placed.items() if sid not in ids}
-        result = _cpsat(
-            grid,
-            group,
-            held,
-            placed,
-            starts,
-            rooms,
-            min(left, max(0.5, left / max(1, len(stranded)))),
-            workers,
-            seed,
-            stats,
-        )
+        result = _cpsat(run, group, held, placed, min(left, max(0.5, left / max(1, len(stranded)))))
         if result is None:
             continue
         new = {sid: v for sid, v in placed.items() if sid not in ids} | result[0]
@@ -541,7 +516,7 @@ def _rescue(
         if value > current:
             rescued += int(s.id in new)
             placed, current = new, value
-    stats["rescued"] = rescued
+    run.stats["rescued"] = rescued
     return placed
 
 
@@ -611,22 +586,18 @@ def _add_travel(
 
 
 def _windows(
-    grid: Grid,
+    run: _Run,
     free: Sequence[Session],
     fixed: dict[str, tuple[int, Room]],
     placed: dict[str, tuple[int, Room]],
-    starts: dict[str, IntArray],
-    rooms: dict[str, list[Room]],
     deadline: float,
-    workers: int,
-    seed: int,
-    stats: dict[str, object],
     trace: list[Progress],
     t0: float,
 ) -> dict[str, tuple[int, Room]]:
     """Large neighbourhood search over time: sweep windows of days; in each, free the sessions
     placed there and the unplaced ones that could go there, hold everything else, and let
     CP-SAT re-optimise. A window's result is kept when the whole objective improves."""
+    grid, starts, rooms = run.grid, run.starts, run.rooms
     current = _objective(grid, fixed | placed)
     n_days = len(grid.days)
     windows = [(lo, min(lo + WINDOW_DAYS, n_days)) for lo in range(0, n_days, WINDOW_DAYS)]
@@ -661,17 +632,7 @@ def _windows(
             }
             share = left / max(1, len(windows) - j)
             result = _cpsat(
-                grid,
-                inside,
-                held,
-                placed,
-                local,
-                rooms,
-                min(share, left),
-                workers,
-                seed,
-                stats,
-                max_days=MAX_DAYS,
+                run, inside, held, placed, min(share, left), starts=local, max_days=MAX_DAYS
             )
             if result is None:
                 continue
@@ -684,8 +645,8 @@ def _windows(
                 trace.append(Progress(time.perf_counter() - t0, current, trace[-1].bound))
         if not progress_made:
             break
-    stats["windows_improved"] = improved_windows
-    stats["window_passes"] = passes
+    run.stats["windows_improved"] = improved_windows
+    run.stats["window_passes"] = passes
     return placed
 
 
