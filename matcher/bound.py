@@ -21,6 +21,7 @@ and a case a person could also take as an expert pays none.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -81,6 +82,7 @@ def lagrangian_bound(
     constant: int,
     deadline: float,
     max_iterations: int = 300,
+    stop: threading.Event | None = None,
 ) -> LagrangianBound | None:
     """Subgradient ascent on the slot multipliers, Polyak steps towards ``incumbent``.
 
@@ -108,7 +110,12 @@ def lagrangian_bound(
             if stall >= STALL:
                 theta /= 2
                 stall = 0
-        if best <= incumbent or theta < 1e-3 or time.perf_counter() > deadline:
+        if (
+            best <= incumbent
+            or theta < 1e-3
+            or time.perf_counter() > deadline
+            or (stop is not None and stop.is_set())
+        ):
             break
         g = data.demand - used
         norm = float((g * g).sum())

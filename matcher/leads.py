@@ -14,6 +14,7 @@ would score the whole.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -203,6 +204,7 @@ def lead_search(
     ranked: dict[str, list[int]],
     deadline: float,
     stats: dict[str, object],
+    stop: threading.Event | None = None,
 ) -> Solution:
     """Local search over each batch's set of lead mediators (first improvement).
 
@@ -294,12 +296,12 @@ def lead_search(
             ("merged", {b: current[b] | suggested.get(b, frozenset()) for b in batches}),
         ):
             for k in labels.tolist():
-                if time.perf_counter() > deadline:
+                if time.perf_counter() > deadline or _stopped(stop):
                     break
                 if any(lead_mask[b][cands[k]].any() for b in batches) and attempt(k, leadsets):
                     moves[name] += 1
     tried: set[tuple[str, str, int, int]] = set()
-    while time.perf_counter() < deadline:
+    while time.perf_counter() < deadline and not _stopped(stop):
         leads = leads_of(enc, best, batches)
         current = {b: set(c) for b, c in leads.items()}
         by_count = sorted((n, b, p) for b, c in leads.items() for p, n in c.items())
@@ -319,7 +321,7 @@ def lead_search(
         for move, b, p, r in queue:
             if (move, b, p, r) in tried:
                 continue
-            if time.perf_counter() > deadline:
+            if time.perf_counter() > deadline or _stopped(stop):
                 break
             tried.add((move, b, p, r))
             leadsets = {o: set(c) for o, c in current.items()}
@@ -341,3 +343,7 @@ def lead_search(
             break
     stats["lead_moves"] = dict(moves)
     return best
+
+
+def _stopped(stop: threading.Event | None) -> bool:
+    return stop is not None and stop.is_set()

@@ -48,6 +48,10 @@ UNASSIGNED_REASONS = (
 )
 
 
+class Cancelled(Exception):
+    """The solve was stopped by its ``stop`` event before it finished."""
+
+
 @dataclass(frozen=True)
 class Assignment:
     case: str

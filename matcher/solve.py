@@ -11,9 +11,11 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from statistics import pstdev
 
 import numpy as np
@@ -36,6 +38,7 @@ from .result import (
     TEAM_INCOMPLETE,
     Alternate,
     Assignment,
+    Cancelled,
     CaseExplanation,
     MatchResult,
     Progress,
@@ -72,13 +75,25 @@ def solve(
     workers: int = 2,
     seed: int = 0,
     progress: ProgressFn | None = None,
+    stop: threading.Event | None = None,
 ) -> MatchResult:
+    """Solve ``problem`` within about ``time_limit`` seconds.
+
+    ``stop``, when given, is watched throughout: once it is set the solve gives up at the next
+    check (between phases, inside the local searches, and CP-SAT is stopped asynchronously) and
+    raises :class:`~matcher.result.Cancelled`."""
     start = time.perf_counter()
+
+    def check() -> None:
+        if stop is not None and stop.is_set():
+            raise Cancelled(f"the solve was cancelled after {time.perf_counter() - start:.1f} s")
+
     pure = problem.settings.pure
     enc = encode(problem)
     t_encode = time.perf_counter() - start
     flow = solve_flow(enc, pure=pure, weight=problem.weights.workload, duals=not pure)
     bound = _flow_bound(enc, flow.quality)
+    check()
     stats: dict[str, object] = {
         "pairs": enc.pairs,
         "encode_seconds": round(t_encode, 3),
@@ -87,7 +102,10 @@ def solve(
     }
     hint = complete_teams(enc, set(flow.chosen.tolist()), set(flow.presiding.tolist()))
     if not pure:
-        hint = _improve_batches(enc, hint, stats, deadline=start + SLOPE_SHARE * time_limit)
+        hint = _improve_batches(
+            enc, hint, stats, deadline=start + SLOPE_SHARE * time_limit, stop=stop
+        )
+    check()
     status = FEASIBLE
     trace: list[Progress] = []
     flow_slots = int(flow.filled.sum())
@@ -101,7 +119,9 @@ def solve(
             incumbent=hint_value,
             constant=_lock_constant(enc),
             deadline=time.perf_counter() + BOUND_SHARE * time_limit,
+            stop=stop,
         )
+        check()
         if lagrangian is not None:
             stats["lagrangian_bound"] = lagrangian.bound
             stats["lagrangian_iterations"] = lagrangian.iterations
@@ -123,7 +143,9 @@ def solve(
                 else time_limit - _reserve(time_limit, problem)
             ),
             stats=stats,
+            stop=stop,
         )
+        check()
         hint_slots, hint_value = _rank(enc, hint)
     if pure:
         solution, status = hint, OPTIMAL
@@ -156,7 +178,9 @@ def solve(
         callback = _Callback(
             built, start, bound, trace, progress, constant=_lock_constant(enc), full=full
         )
-        code = solver.solve(built.model, callback)
+        with _stopping(solver, stop):
+            code = solver.solve(built.model, callback)
+        check()
         stats["cpsat_status"] = solver.status_name(code)
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             stats["cpsat_bound"] = solver.best_objective_bound
@@ -303,8 +327,36 @@ def _staffable_slots(enc: Encoded) -> int:
 SLOPE_ITERATIONS = 8
 
 
+@contextmanager
+def _stopping(solver: cp_model.CpSolver, stop: threading.Event | None) -> Iterator[None]:
+    """Stop ``solver`` from another thread as soon as ``stop`` is set."""
+    if stop is None:
+        yield
+        return
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.05):
+            if stop.is_set():
+                solver.stop_search()
+                return
+
+    watcher = threading.Thread(target=watch, name="matcher-stop", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
+
+
 def _improve_batches(
-    enc: Encoded, hint: Solution, stats: dict[str, object], *, deadline: float
+    enc: Encoded,
+    hint: Solution,
+    stats: dict[str, object],
+    *,
+    deadline: float,
+    stop: threading.Event | None = None,
 ) -> Solution:
     """Batch cohesion is a fixed charge per lead mediator, which a network cannot price. Dynamic
     slope scaling prices it anyway: each (batch, mediator) arc gets the charge spread over the
@@ -320,7 +372,7 @@ def _improve_batches(
     current = hint
     keeper = _keeper_bonus(enc)
     for it in range(SLOPE_ITERATIONS + 1):
-        if time.perf_counter() > deadline:
+        if time.perf_counter() > deadline or (stop is not None and stop.is_set()):
             break
         if it == 0 and keeper is not None:
             bonus = keeper

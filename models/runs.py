@@ -40,7 +40,7 @@ class AssignmentRun(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), default=RunKind.ASSIGN)
-    status: Mapped[str] = mapped_column(String(16), default=RunStatus.QUEUED)
+    status: Mapped[str] = mapped_column(String(16), default=RunStatus.QUEUED, index=True)
     run_on: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
@@ -54,6 +54,14 @@ class AssignmentRun(Base):
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
     parent_run_id: Mapped[int | None] = mapped_column(ForeignKey("assignment_runs.id"), index=True)
+    # Background execution: what the run was asked to do (today, time limit, ...), where it runs
+    # ("inline" thread or "rq"), the queue's job id, the worker's last sign of life, and when
+    # someone asked it to stop.
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
+    executor: Mapped[str | None] = mapped_column(String(16))
+    job_id: Mapped[str | None] = mapped_column(String(64))
+    heartbeat_at: Mapped[datetime | None]
+    cancel_requested_at: Mapped[datetime | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
 
     proposals: Mapped[list[Proposal]] = relationship(

@@ -49,6 +49,10 @@ CROWDED = "crowded"  # slots exist, but other sessions took them
 OPTIMAL, FEASIBLE, UNKNOWN = "optimal", "feasible", "unknown"
 
 
+class Cancelled(Exception):
+    """The solve was stopped by its ``stop`` event before it finished."""
+
+
 @dataclass(frozen=True)
 class Placed:
     session: str

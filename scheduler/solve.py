@@ -15,9 +15,11 @@ schedule is fixed outside a window of days and CP-SAT re-optimises the sessions 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +35,7 @@ from .result import (
     NO_ROOM,
     OPTIMAL,
     WINDOW_EMPTY,
+    Cancelled,
     Move,
     Placed,
     Progress,
@@ -53,6 +56,7 @@ def _squeaky_wheel(
     rooms: dict[str, list[Room]],
     base: Occupancy,
     deadline: float,
+    stop: threading.Event | None = None,
 ) -> tuple[dict[str, tuple[int, Room]], int]:
     """Squeaky-wheel construction: build in order of deadline (then fewest open starts);
     the sessions left out go to the front of the next round's order, the rest keep theirs.
@@ -71,6 +75,8 @@ def _squeaky_wheel(
             best, best_value = placed, value
         left_out = [s for s in order if s.id not in placed and starts[s.id].size and rooms[s.id]]
         if (not left_out and not improved) or time.perf_counter() > deadline:
+            return best, rounds
+        if stop is not None and stop.is_set():
             return best, rounds
         if not left_out:
             return best, rounds
@@ -93,6 +99,33 @@ class _Run:
     workers: int
     seed: int
     stats: dict[str, object]
+    stop: threading.Event | None = None
+
+    def stopped(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
+
+    @contextmanager
+    def solving(self, solver: cp_model.CpSolver) -> Iterator[None]:
+        """Stop ``solver`` from another thread as soon as the run's stop event is set."""
+        stop = self.stop
+        if stop is None:
+            yield
+            return
+        done = threading.Event()
+
+        def watch() -> None:
+            while not done.wait(0.05):
+                if stop.is_set():
+                    solver.stop_search()
+                    return
+
+        watcher = threading.Thread(target=watch, name="scheduler-stop", daemon=True)
+        watcher.start()
+        try:
+            yield
+        finally:
+            done.set()
+            watcher.join()
 
 
 def solve(
@@ -102,8 +135,19 @@ def solve(
     workers: int = 2,
     seed: int = 0,
     progress: ProgressFn | None = None,
+    stop: threading.Event | None = None,
 ) -> Schedule:
+    """Schedule ``problem`` within about ``time_limit`` seconds.
+
+    ``stop``, when given, is watched throughout (between rounds, windows and rescues; CP-SAT is
+    stopped asynchronously); once it is set the solve raises :class:`~scheduler.result.Cancelled`.
+    """
     start = time.perf_counter()
+
+    def check() -> None:
+        if stop is not None and stop.is_set():
+            raise Cancelled(f"the solve was cancelled after {time.perf_counter() - start:.1f} s")
+
     grid = Grid(problem)
     stats: dict[str, object] = {}
     pinned = [s for s in grid.sessions if s.pinned and s.published is not None]
@@ -119,9 +163,10 @@ def solve(
         fixed[s.id] = placement
         base.take(s, *placement)
     placed, rounds = _squeaky_wheel(
-        grid, free, fixed, starts, rooms, base, start + CONSTRUCT_SHARE * time_limit
+        grid, free, fixed, starts, rooms, base, start + CONSTRUCT_SHARE * time_limit, stop
     )
-    run = _Run(grid, starts, rooms, workers, seed, stats)
+    check()
+    run = _Run(grid, starts, rooms, workers, seed, stats, stop)
     stats["construct_rounds"] = rounds
     stats["construct_seconds"] = round(time.perf_counter() - start, 3)
     trace: list[Progress] = []
@@ -134,6 +179,7 @@ def solve(
     deadline = start + time_limit - max(0.08 * time_limit, 0.4)
     if len(free) > RESCUE_MIN:
         placed = _rescue(run, free, fixed, placed, start + RESCUE_SHARE * time_limit)
+    check()
     current = _objective(grid, fixed | placed)
     if len(free) <= FULL_MODEL_SESSIONS:
         result = _cpsat(run, free, fixed, placed, deadline - time.perf_counter())
@@ -149,6 +195,7 @@ def solve(
     else:
         placed = _windows(run, free, fixed, placed, deadline, trace, start)
         current = _objective(grid, fixed | placed)
+    check()
     bound = max(bound, current)
     seconds = time.perf_counter() - start
     trace.append(Progress(seconds, current, bound))
@@ -430,7 +477,8 @@ def _cpsat(
         # models are where CP-SAT's search is strongest.
         m.maximize(placed_count)
         solver.parameters.max_time_in_seconds = COVERAGE_SHARE * seconds
-        code = solver.solve(m)
+        with run.solving(solver):
+            code = solver.solve(m)
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             best = round(solver.objective_value)
             stats["coverage_phase"] = {"placed": best, "of": len(presence)}
@@ -440,7 +488,8 @@ def _cpsat(
             m.add(placed_count >= best)
     m.maximize(sum(objective) + constant)
     solver.parameters.max_time_in_seconds = max(0.05, seconds - (time.perf_counter() - started))
-    code = solver.solve(m)
+    with run.solving(solver):
+        code = solver.solve(m)
     stats["cpsat_status"] = solver.status_name(code)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
@@ -483,7 +532,7 @@ def _rescue(
     stranded.sort(key=lambda s: (s.deadline, s.id))
     for s in stranded:
         left = deadline - time.perf_counter()
-        if left <= 0.1:
+        if left <= 0.1 or run.stopped():
             break
         if s.id in placed:
             continue
@@ -608,7 +657,7 @@ def _windows(
         progress_made = False
         for j, (lo, hi) in enumerate(windows):
             left = deadline - time.perf_counter()
-            if left <= 0.2:
+            if left <= 0.2 or run.stopped():
                 break
             inside = []
             for s in free:

@@ -49,6 +49,7 @@ class Backend:
         self.name = name
         self.workdir = workdir
         self._template: str | None = None
+        self._created: list[str] = []  # only these are dropped: other runs may share the server
 
     def empty_url(self) -> str:
         token = uuid.uuid4().hex[:10]
@@ -58,6 +59,7 @@ class Backend:
         assert admin is not None
         name = f"sutiao_test_{token}"
         self._admin_exec(f'CREATE DATABASE "{name}"')
+        self._created.append(name)
         return make_url(admin).set(database=name).render_as_string(hide_password=False)
 
     def migrated_url(self) -> str:
@@ -81,6 +83,7 @@ class Backend:
         name = f"sutiao_test_{uuid.uuid4().hex[:10]}"
         template = make_url(self._template).database
         self._admin_exec(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        self._created.append(name)
         return make_url(admin).set(database=name).render_as_string(hide_password=False)
 
     def _admin_exec(self, sql: str) -> None:
@@ -96,10 +99,7 @@ class Backend:
             return
         admin = make_engine(_pg_admin_url() or "", isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            names = conn.execute(
-                text("SELECT datname FROM pg_database WHERE datname LIKE 'sutiao_test_%'")
-            ).scalars()
-            for name in list(names):
+            for name in reversed(self._created):
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Case, Court, Person
+from models import Case, Court, Person, User
 from models.case_number import parse_case_number
 
 
@@ -43,3 +44,52 @@ def make_case(session: Session, number: str = "(2026)豫0802民初567号", **kw:
     session.add(case)
     session.flush()
     return case
+
+
+def make_user(
+    session: Session,
+    username: str,
+    role: str,
+    password: str = "correct horse 12",
+    **kw: object,
+) -> User:
+    """A login of ``role`` (a court user gets 豫0802, a mediator a fresh roster entry)."""
+    from web.users import create_user
+
+    court_code = kw.pop("court_code", "豫0802" if role == "court" else None)
+    roster_no = kw.pop("roster_no", None)
+    if role == "mediator" and roster_no is None:
+        roster_no = make_person(session, f"U-{username}").roster_no
+    user = create_user(
+        session,
+        username,
+        role,
+        password,
+        court_code=court_code,  # type: ignore[arg-type]
+        person_roster_no=roster_no,  # type: ignore[arg-type]
+        actor="test",
+    )
+    session.commit()
+    return user
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    """The CSRF token of a page's form (the session cookie stays in ``client``)."""
+    import re
+
+    body = client.get(path).get_data(as_text=True)
+    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', body) or re.search(
+        r'<meta name="csrf-token" content="([^"]+)"', body
+    )
+    assert found, f"no CSRF token on {path}"
+    return found.group(1)
+
+
+def login(client: FlaskClient, username: str, password: str = "correct horse 12") -> str:
+    """Log ``client`` in through the real form; returns the CSRF token for later requests."""
+    token = csrf_token(client)
+    response = client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return token

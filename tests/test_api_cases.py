@@ -465,7 +465,7 @@ def test_openapi_describes_every_endpoint(app: Flask, client: FlaskClient) -> No
     routes: dict[str, set[str]] = {}
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/v1"):
-            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+            path = re.sub(r"<(?:[^:>]+:)?(\w+)>", r"{\1}", rule.rule)
             routes.setdefault(path, set()).update(
                 m.lower() for m in (rule.methods or set()) if m not in {"HEAD", "OPTIONS"}
             )
@@ -473,7 +473,7 @@ def test_openapi_describes_every_endpoint(app: Flask, client: FlaskClient) -> No
     for path, methods in routes.items():
         assert set(doc["paths"][path]) == methods
         for operation in doc["paths"][path].values():
-            assert "200" in operation["responses"]
+            assert any(code.startswith("2") for code in operation["responses"]), path
     schemes = doc["components"]["securitySchemes"]
     assert schemes["bearer"] == {**schemes["bearer"], "type": "http", "scheme": "bearer"}
     assert schemes["apiKeyHeader"]["name"] == "X-API-Key"

@@ -18,10 +18,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from . import api, cli, db, views
+    from . import api, auth, cli, db, feeds, languages, pages, views
 
     db.init_app(app)
     cli.init_app(app)
+    languages.init_app(app)
+    auth.init_app(app)
     app.register_blueprint(views.bp)
+    pages.init_app(app)
     api.init_app(app)
+    feeds.init_app(app)
     return app

@@ -18,17 +18,20 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Flask, current_app, g, request
 from flask.wrappers import Response
 from flask_limiter import Limiter, RateLimitExceeded
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from flask_login import current_user
+from flask_wtf.csrf import validate_csrf
+from sqlalchemy import Row, bindparam, select
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from wtforms.validators import ValidationError
 
-from models import ApiKey, Assignment, Case, Person, SessionCase
+from models import Assignment, Case, Court, Person, Room, SessionCase
 from models import Session as SessionRow
 from models.case_number import CaseNumberError, parse_case_number
 from models.vocabulary import SessionStatus, TeamRole
 
-from . import audit
-from .apikeys import KEY_SCHEME, authenticate, visible_court_ids
+from . import audit, auth
+from .apikeys import KEY_SCHEME, authenticate, courts_under, visible_court_ids
 from .db import get_session, transaction
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -158,29 +161,67 @@ def _presented_key() -> str | None:
 
 
 @bp.before_request
-def _require_key() -> None:
+def _authenticate() -> None:
+    """Who is asking: a court API key (``g.api_key``) or a logged-in user (``g.user``), then
+    whether the access table (web/auth.py) lets them use this endpoint."""
+    g.api_key = None
+    g.user = None
     if request.endpoint in PUBLIC_ENDPOINTS or request.method == "OPTIONS":
         return
     challenge = {"WWW-Authenticate": 'Bearer realm="sutiao"'}
     presented = _presented_key()
-    if presented is None:
+    if presented is not None:
+        key = authenticate(get_session(), presented)
+        if key is None:
+            raise ApiError(
+                401,
+                "unauthorized",
+                "the API key is not valid: it is unknown or has been revoked",
+                {"authorization": "unknown or revoked key"},
+                challenge,
+            )
+        g.api_key = key
+        who = auth.KEY
+    elif current_user.is_authenticated:
+        g.user = current_user
+        who = current_user.role
+        if request.method not in ("GET", "HEAD"):
+            # A browser session: the page's CSRF token must come along (X-CSRFToken header).
+            try:
+                validate_csrf(request.headers.get("X-CSRFToken", ""))
+            except ValidationError as exc:
+                raise ApiError(
+                    400,
+                    "csrf_failed",
+                    f"the CSRF token is missing or invalid ({exc}); send the page's token in "
+                    "the X-CSRFToken header",
+                    {"X-CSRFToken": str(exc)},
+                ) from None
+    else:
         raise ApiError(
             401,
             "unauthorized",
-            "an API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
+            "an API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>' "
+            "(or log in to use the pages' API)",
             {"authorization": "missing"},
             challenge,
         )
-    key = authenticate(get_session(), presented)
-    if key is None:
+    if request.endpoint is not None and not auth.allowed(request.endpoint, who):
+        holder = "a court API key" if who == auth.KEY else f"the {who} role"
         raise ApiError(
-            401,
-            "unauthorized",
-            "the API key is not valid: it is unknown or has been revoked",
-            {"authorization": "unknown or revoked key"},
-            challenge,
+            403,
+            "forbidden",
+            f"{holder} may not use {request.method} {request.path}",
+            {"role": who},
         )
-    g.api_key = key
+
+
+def key_or_user_label() -> str:
+    """The audit actor of the current API request."""
+    if g.get("api_key") is not None:
+        return f"apikey:{g.api_key.prefix}"
+    user = g.get("user")
+    return str(user.username) if user is not None else "anonymous"
 
 
 def _rate_key() -> str:
@@ -202,6 +243,25 @@ def _rate_exempt() -> bool:
     return request.endpoint in PUBLIC_ENDPOINTS
 
 
+_routes_added = False
+
+
+def _register_routes() -> None:
+    """The routes of the other API modules, and who may use each endpoint (web/auth.py)."""
+    global _routes_added
+    if _routes_added:
+        return  # a second app in the same process (tests): the blueprint is complete
+    _routes_added = True
+    from . import api_intake, api_work
+
+    api_intake.register(bp)
+    api_work.register(bp)
+    auth.allow("api.openapi", "public")
+    auth.allow("api.get_case", auth.KEY, auth.COURT)
+    auth.allow("api.lookup_cases", auth.KEY, auth.COURT)
+    auth.allow("api.intake_cases", auth.KEY, auth.COORDINATOR)
+
+
 def init_app(app: Flask) -> None:
     """Register the API with its own rate limiter (one per app, so test apps never share)."""
     # Defaults and environment overrides come from web/config.py.
@@ -215,6 +275,9 @@ def init_app(app: Flask) -> None:
     # One budget per key across every API endpoint, not one per endpoint.
     limiter.shared_limit(_rate_limit, scope="api", exempt_when=_rate_exempt)(bp)
     app.extensions["sutiao.limiter"] = limiter
+    _register_routes()
+    # Keys need no CSRF token; a logged-in browser's unsafe request is checked in _authenticate.
+    auth.csrf.exempt(bp)
     app.register_blueprint(bp)
 
 
@@ -225,72 +288,130 @@ def _local(moment: datetime) -> str:
     return moment.astimezone(TZ).isoformat()
 
 
-def _session_json(row: SessionRow) -> dict[str, Any]:
-    room = row.room
+# The lookup's three reads, built once and fetching plain columns: it is the API's hot path, and
+# building statements and ORM objects per request cost more CPU than the queries themselves
+# (python -m benchmarks.web measures it).
+_CASES = (
+    select(
+        Case.id,
+        Case.case_number,
+        Case.court_id,
+        Case.status,
+        Case.deadline_on,
+        Court.code.label("court_code"),
+        Court.name.label("court_name"),
+    )
+    .join(Court, Court.id == Case.court_id)
+    .where(Case.case_number.in_(bindparam("numbers", expanding=True)))
+)
+_TEAMS = (
+    select(
+        Assignment.case_id,
+        Assignment.role,
+        Assignment.is_presiding,
+        Person.name,
+        Person.roster_no,
+        Person.title,
+    )
+    .join(Person, Person.id == Assignment.person_id)
+    .where(Assignment.case_id.in_(bindparam("case_ids", expanding=True)))
+)
+_SESSIONS = (
+    select(
+        SessionCase.case_id,
+        SessionRow.starts_at,
+        SessionRow.ends_at,
+        SessionRow.kind,
+        SessionRow.status,
+        SessionRow.sequence,
+        SessionRow.updated_at,
+        SessionRow.room_id,
+        Room.name.label("room_name"),
+        Room.address.label("room_address"),
+        Room.location.label("room_location"),
+        Room.is_online.label("room_is_online"),
+    )
+    .join(SessionCase, SessionCase.session_id == SessionRow.id)
+    .outerjoin(Room, Room.id == SessionRow.room_id)
+    .where(
+        SessionCase.case_id.in_(bindparam("case_ids", expanding=True)),
+        SessionRow.is_published.is_(True),
+    )
+    .order_by(SessionRow.starts_at, SessionRow.id)
+)
+
+
+def _session_json(row: Row[Any]) -> dict[str, Any]:
+    """A row of ``_SESSIONS``."""
+    room = row.room_id is not None
     return {
         "start": _local(row.starts_at),
         "end": _local(row.ends_at),
         "kind": row.kind,
         "status": row.status,
         "sequence": row.sequence,
-        "room": room.name if room else None,
-        "address": (room.address or room.location) if room and not room.is_online else None,
-        "online": bool(room and room.is_online),
+        "room": row.room_name if room else None,
+        "address": (row.room_address or row.room_location)
+        if room and not row.room_is_online
+        else None,
+        "online": bool(room and row.room_is_online),
         "updated": _local(row.updated_at),
     }
 
 
-def _team_json(rows: Iterable[tuple[Assignment, Person]]) -> list[dict[str, Any]]:
+def _team_json(rows: Iterable[Row[Any]]) -> list[dict[str, Any]]:
+    """Rows of ``_TEAMS``, the presiding member first."""
     order = {TeamRole.MEDIATOR.value: 0, TeamRole.EXPERT.value: 1}
-    ranked = sorted(
-        rows, key=lambda r: (not r[0].is_presiding, order.get(r[0].role, 9), r[1].roster_no)
-    )
+    ranked = sorted(rows, key=lambda r: (not r.is_presiding, order.get(r.role, 9), r.roster_no))
     return [
         {
-            "name": person.name,
-            "roster_no": person.roster_no,
-            "title": person.title,
-            "role": assignment.role,
-            "presiding": assignment.is_presiding,
+            "name": r.name,
+            "roster_no": r.roster_no,
+            "title": r.title,
+            "role": r.role,
+            "presiding": r.is_presiding,
         }
-        for assignment, person in ranked
+        for r in ranked
     ]
 
 
+def reader_scope(session: Session) -> tuple[set[int], str]:
+    """The courts the current API caller may read (a court key, or a court user), and the
+    actor to audit."""
+    if g.get("api_key") is not None:
+        return visible_court_ids(session, g.api_key), f"apikey:{g.api_key.prefix}"
+    user = g.get("user")
+    if user is not None and user.court_id is not None:
+        return courts_under(session, user.court_id), str(user.username)
+    return set(), key_or_user_label()
+
+
 def read_cases(
-    session: Session, key: ApiKey, numbers: Sequence[str], *, at: datetime, via: str
+    session: Session,
+    numbers: Sequence[str],
+    *,
+    at: datetime,
+    via: str,
+    visible: set[int],
+    actor: str,
 ) -> dict[str, dict[str, Any]]:
-    """The cases (by normalised 案号) this key may see, as the API shows them; every read and
-    every miss is audited. A case of another court is simply absent from the result."""
+    """The cases (by normalised 案号) in the ``visible`` courts, as the API shows them; every
+    read and every miss is audited. A case of another court is simply absent from the result."""
     wanted = list(dict.fromkeys(numbers))
     if not wanted:
         return {}
-    visible = visible_court_ids(session, key)
-    cases = session.scalars(
-        select(Case).where(Case.case_number.in_(wanted)).options(selectinload(Case.court))
-    ).all()
+    cases = session.execute(_CASES, {"numbers": wanted}).all()
     by_number = {c.case_number: c for c in cases}
     shown = {c.id: c for c in cases if c.court_id in visible}
 
-    teams: dict[int, list[tuple[Assignment, Person]]] = {cid: [] for cid in shown}
-    sessions: dict[int, list[SessionRow]] = {cid: [] for cid in shown}
+    teams: dict[int, list[Row[Any]]] = {cid: [] for cid in shown}
+    sessions: dict[int, list[Row[Any]]] = {cid: [] for cid in shown}
     if shown:
-        for assignment, person in session.execute(
-            select(Assignment, Person)
-            .join(Person, Person.id == Assignment.person_id)
-            .where(Assignment.case_id.in_(shown))
-        ).tuples():
-            teams[assignment.case_id].append((assignment, person))
-        for row, case_id in session.execute(
-            select(SessionRow, SessionCase.case_id)
-            .join(SessionCase, SessionCase.session_id == SessionRow.id)
-            .where(SessionCase.case_id.in_(shown), SessionRow.is_published.is_(True))
-            .options(selectinload(SessionRow.room))
-            .order_by(SessionRow.starts_at, SessionRow.id)
-        ).tuples():
-            sessions[case_id].append(row)
+        for row in session.execute(_TEAMS, {"case_ids": list(shown)}):
+            teams[row.case_id].append(row)
+        for row in session.execute(_SESSIONS, {"case_ids": list(shown)}):
+            sessions[row.case_id].append(row)
 
-    actor = f"apikey:{key.prefix}"
     result: dict[str, dict[str, Any]] = {}
     for number in wanted:
         case = by_number.get(number)
@@ -310,7 +431,7 @@ def read_cases(
         upcoming = [s for s in history if s.status != SessionStatus.CANCELLED and s.ends_at > at]
         result[number] = {
             "case_number": case.case_number,
-            "court": {"code": case.court.code, "name": case.court.name},
+            "court": {"code": case.court_code, "name": case.court_name},
             "status": case.status,
             "deadline": case.deadline_on.isoformat() if case.deadline_on else None,
             "team": _team_json(teams[case.id]),
@@ -345,7 +466,8 @@ def get_case(number: str) -> Response:
         ) from None
     session = get_session()
     with transaction(session):
-        found = read_cases(session, g.api_key, [normalised], at=now(), via="get")
+        visible, actor = reader_scope(session)
+        found = read_cases(session, [normalised], at=now(), via="get", visible=visible, actor=actor)
     if normalised not in found:
         raise _not_found(normalised)
     return json_response(found[normalised])
@@ -387,8 +509,14 @@ def lookup_cases() -> Response:
 
     session = get_session()
     with transaction(session):
+        visible, actor = reader_scope(session)
         found = read_cases(
-            session, g.api_key, [n for _, n, _ in parsed if n is not None], at=now(), via="lookup"
+            session,
+            [n for _, n, _ in parsed if n is not None],
+            at=now(),
+            via="lookup",
+            visible=visible,
+            actor=actor,
         )
     results: list[dict[str, Any]] = []
     for raw, normalised, problem in parsed:
@@ -420,6 +548,7 @@ def _error_response(description: str) -> dict[str, Any]:
 
 _COMMON_ERRORS = {
     "401": {"$ref": "#/components/responses/Unauthorized"},
+    "403": {"$ref": "#/components/responses/Forbidden"},
     "405": {"$ref": "#/components/responses/MethodNotAllowed"},
     "429": {"$ref": "#/components/responses/RateLimited"},
     "500": {"$ref": "#/components/responses/InternalError"},
@@ -483,10 +612,12 @@ def openapi_document() -> dict[str, Any]:
             },
         },
     }
-    return {
+    from . import api_intake, api_work
+
+    document: dict[str, Any] = {
         "openapi": "3.0.3",
         "info": {
-            "title": "Sutiao court API",
+            "title": "Sutiao API",
             "version": "1",
             "description": (
                 "Court lookup of the mediation team and sessions of a case by 案号. A key sees "
@@ -558,6 +689,13 @@ def openapi_document() -> dict[str, Any]:
         },
         "components": {
             "securitySchemes": {
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "session",
+                    "description": "a logged-in user's session (pages); unsafe methods also need "
+                    "the page's CSRF token in X-CSRFToken",
+                },
                 "bearer": {
                     "type": "http",
                     "scheme": "bearer",
@@ -567,6 +705,7 @@ def openapi_document() -> dict[str, Any]:
             },
             "responses": {
                 "Unauthorized": _error_response("no key, or an unknown or revoked one"),
+                "Forbidden": _error_response("this key or role may not use the endpoint"),
                 "MethodNotAllowed": _error_response("wrong HTTP method"),
                 "RateLimited": _error_response("too many requests for this key"),
                 "InternalError": _error_response("server error"),
@@ -641,3 +780,6 @@ def openapi_document() -> dict[str, Any]:
             },
         },
     }
+    document["paths"].update(api_intake.OPENAPI_PATHS)
+    document["paths"].update(api_work.openapi_paths())
+    return document

@@ -7,6 +7,7 @@ import sys
 import unicodedata
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -17,6 +18,7 @@ from models import migrate
 from scheduler.workdays import ScheduleFileError
 
 from .db import get_engine, get_session, transaction
+from .feeds import feed_url_command
 from .holidays import load_holidays, read_schedule_file
 from .reference import load_reference
 from .status import collect_status
@@ -251,6 +253,41 @@ def _latest_run(kind: str, *, unpublished: bool = False) -> int:
     return run_id
 
 
+def _execute_here(run_id: int) -> Any:
+    """Execute a queued run in this process with a heartbeat (so that killing this command
+    leaves a run that is marked failed, not one that runs forever); Ctrl+C cancels it."""
+    from models import AssignmentRun
+    from models.vocabulary import RunStatus
+
+    from .runs import execute_with_heartbeat
+
+    session = get_session()
+    maker = current_app.extensions["sutiao.sessionmaker"]
+    queued = session.get_one(AssignmentRun, run_id)
+    queued.executor = "cli"
+    session.commit()
+    try:
+        run = execute_with_heartbeat(
+            session,
+            maker,
+            run_id,
+            interval=float(current_app.config["SUTIAO_RUN_HEARTBEAT_SECONDS"]),
+        )
+    except Exception as error:
+        raise click.ClickException(f"run {run_id} failed: {error}") from error
+    except KeyboardInterrupt:
+        from .workflow import cancel_run
+
+        cancel_run(maker(), run_id)
+        raise click.ClickException(f"run {run_id} interrupted; marked cancelled") from None
+    if run.status != RunStatus.SUCCEEDED:
+        again = session.get(AssignmentRun, run_id)
+        raise click.ClickException(
+            f"run {run_id} is {run.status}: {again.error if again else 'gone'}"
+        )
+    return run
+
+
 @click.command("assign")
 @click.option("--time-limit", default=10.0, show_default=True, help="Matcher seconds.")
 @click.option("--rerun", "parent", type=int, default=None, help="Re-run RUN, keeping its pins.")
@@ -260,11 +297,12 @@ def assign_command(time_limit: float, parent: int | None, today: datetime | None
     """Assign teams to the received cases and store the proposal as a run."""
     from collections import Counter
 
-    from .workflow import WorkflowError, assign
+    from .workflow import WorkflowError, create_assign_run
 
+    session = get_session()
     try:
-        run = assign(
-            get_session(),
+        queued = create_assign_run(
+            session,
             today=_as_date(today),
             time_limit=time_limit,
             small_claims_threshold=current_app.config["SUTIAO_SMALL_CLAIMS_THRESHOLD"],
@@ -272,6 +310,7 @@ def assign_command(time_limit: float, parent: int | None, today: datetime | None
         )
     except WorkflowError as error:
         raise click.ClickException(str(error)) from error
+    run = _execute_here(queued.id)
     st = run.stats
     click.echo(
         f"Assignment run {run.id}: {st['staffed']} of {st['cases']} received cases staffed; "
@@ -292,13 +331,16 @@ def schedule_command(run: int | None, time_limit: float, today: datetime | None)
     """Schedule the sessions of assignment RUN (default: the latest unpublished one)."""
     from collections import Counter
 
-    from .workflow import WorkflowError, schedule
+    from .workflow import WorkflowError, create_schedule_run
 
     run_id = run if run is not None else _latest_run("assign", unpublished=True)
     try:
-        result = schedule(get_session(), run_id, today=_as_date(today), time_limit=time_limit)
+        queued = create_schedule_run(
+            get_session(), run_id, today=_as_date(today), time_limit=time_limit
+        )
     except WorkflowError as error:
         raise click.ClickException(str(error)) from error
+    result = _execute_here(queued.id)
     st = result.stats
     click.echo(
         f"Schedule run {result.id} for assignment run {run_id}: {st['sessions']} sessions "
@@ -327,6 +369,49 @@ def publish_command(run: int | None) -> None:
         f"Published assignment run {run_id}: {summary.detail['cases']} teams and "
         f"{summary.detail['sessions']} sessions."
     )
+    _print_day_summary(run_id)
+
+
+def _print_day_summary(run_id: int) -> None:
+    """The day's table: assigned, unassigned by reason, scheduled, slack, utilisation."""
+    from collections import Counter
+
+    from models import AssignmentRun
+    from models.vocabulary import RunKind
+
+    session = get_session()
+    run = session.get_one(AssignmentRun, run_id)
+    st = run.stats or {}
+    kpis = st.get("kpis", {})
+    sched = session.scalars(
+        select(AssignmentRun)
+        .where(AssignmentRun.parent_run_id == run_id, AssignmentRun.kind == RunKind.SCHEDULE)
+        .order_by(AssignmentRun.id.desc())
+    ).first()
+    sk = (sched.stats or {}).get("kpis", {}) if sched is not None else {}
+    rows: list[tuple[str, str]] = [
+        ("cases assigned", f"{st.get('staffed', 0)} of {st.get('cases', 0)}"),
+    ]
+    for reason, n in Counter(u["reason"] for u in st.get("unassigned", [])).most_common():
+        rows.append((f"  unassigned: {reason}", str(n)))
+    if sched is not None:
+        unscheduled = len((sched.stats or {}).get("unscheduled", []))
+        rows += [
+            ("sessions scheduled", f"{(sched.stats or {}).get('sessions', 0)} ({unscheduled} not)"),
+            ("deadline slack, mean", f"{sk.get('mean_slack_days', 0):.1f} working days"),
+            ("deadline slack, least", f"{sk.get('min_slack_days', 0):.0f} working days"),
+        ]
+    rows += [
+        ("utilisation, max", f"{kpis.get('max_utilisation_pct', 0):.0f}%"),
+        ("utilisation, spread", f"{kpis.get('utilisation_spread_pct', 0):.1f} points"),
+        ("specialty level, mean", f"{kpis.get('mean_specialty_level', 0):.2f} of 5"),
+        ("local share", f"{100 * kpis.get('local_share', 0):.0f}%"),
+    ]
+    width = max(len(label) for label, _ in rows) + 2
+    click.echo("")
+    click.echo(f"Day summary (run {run_id})")
+    for label, value in rows:
+        click.echo(f"  {label:<{width}}{value}")
 
 
 @click.command("record-leave")
@@ -394,6 +479,61 @@ def publish_repair_command(run: int) -> None:
         f"Published repair run {run}: {summary.detail['moved']} sessions moved, "
         f"{summary.detail['cancelled']} cancelled."
     )
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@with_appcontext
+def worker_command(burst: bool) -> None:
+    """Execute queued runs from Redis (SUTIAO_RUN_EXECUTOR=rq, SUTIAO_REDIS_URL)."""
+    from .runs import RQExecutor, executor
+
+    chosen = executor(current_app)
+    if not isinstance(chosen, RQExecutor):
+        raise click.ClickException(
+            "the run executor is inline (runs execute inside the web process); set "
+            "SUTIAO_RUN_EXECUTOR=rq and SUTIAO_REDIS_URL=redis://host:6379/0 for workers"
+        )
+    from rq import Worker
+
+    click.echo(f"Worker on {chosen.redis_url} queue {chosen.queue_name} (Ctrl+C to stop)")
+    Worker([chosen.queue()], connection=chosen.connection).work(burst=burst)
+
+
+@click.command("runs")
+@click.option("--limit", default=10, show_default=True)
+@with_appcontext
+def runs_command(limit: int) -> None:
+    """The latest runs with their status (runs whose worker died are marked failed)."""
+    from models import AssignmentRun
+
+    from .runs import reap
+
+    session = get_session()
+    reap(session, app=current_app)
+    rows = session.scalars(
+        select(AssignmentRun).order_by(AssignmentRun.id.desc()).limit(limit)
+    ).all()
+    for run in rows:
+        objective = (run.stats or {}).get("objective", "-")
+        click.echo(
+            f"{run.id:>5}  {run.kind:<9}{run.status:<11}{run.executor or '-':<8}"
+            f"objective {objective}  {run.error or ''}".rstrip()
+        )
+
+
+@click.command("cancel")
+@click.argument("run", type=int)
+@with_appcontext
+def cancel_command(run: int) -> None:
+    """Cancel a queued run, or ask a running one to stop."""
+    from .workflow import WorkflowError, cancel_run
+
+    try:
+        result = cancel_run(get_session(), run)
+    except WorkflowError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Run {run}: {result.status}, cancellation requested.")
 
 
 @click.command("serve")
@@ -540,10 +680,14 @@ COMMANDS = (
     record_leave_command,
     publish_repair_command,
     serve_command,
+    worker_command,
+    runs_command,
+    cancel_command,
     create_api_key_command,
     revoke_api_key_command,
     list_api_keys_command,
     create_user_command,
+    feed_url_command,
 )
 
 

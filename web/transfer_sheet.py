@@ -4,6 +4,10 @@ or GBK/GB18030, with the Chinese column headers of ../shared/domain/reference.md
 Rows are validated one by one; each rejected row is reported with its spreadsheet row number,
 the column and the reason. Valid rows are imported, the same row imported again is recognised
 and skipped, and ``strict`` imports nothing unless every row is valid.
+
+Everything after reading the file is ``import_records``, which the intake API
+(``POST /api/v1/cases``, web/api_intake.py) calls with the same field names, so a case sent
+through the API passes exactly the checks a sheet row passes and fails with the same reasons.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import hashlib
 import io
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -24,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from models import Case, CaseParty, Court, Institution, Person
-from models.case_number import CaseNumberError, parse_case_number
+from models.case_number import CaseNumber, CaseNumberError, parse_case_number
 from models.vocabulary import CaseMode, Complexity, PartyRole, Procedure
 
 from . import audit
@@ -71,6 +75,13 @@ EXPECTED_TYPES = {
     (CaseMode.ENTRUSTED, 2): ("民终",),
 }
 MAX_AMOUNT = Decimal("999999999999.99")  # Numeric(14, 2)
+MAX_SEQ = 2**31 - 1  # cases.seq is an INTEGER
+MAX_NAME = 128  # case_parties.name and institutions.name are VARCHAR(128)
+# Says no more than the rule: not whose court it is nor whether the case exists.
+NOT_YOUR_COURT = (
+    "this key may only submit cases of its own court (an intermediate court's key also those "
+    "of its basic courts)"
+)
 _DATE = re.compile(
     r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$"
 )
@@ -90,6 +101,11 @@ class RowError:
     def __str__(self) -> str:
         return f"row {self.row}, {self.field}: {self.reason}"
 
+    @property
+    def field_name(self) -> str:
+        """The field behind the column header (``amount`` for 标的额（元）)."""
+        return COLUMNS[self.field]
+
 
 @dataclass
 class ImportReport:
@@ -101,6 +117,8 @@ class ImportReport:
     rejected: list[RowError] = field(default_factory=list)
     warnings: list[RowError] = field(default_factory=list)
     institutions_created: list[str] = field(default_factory=list)
+    # The row (or API index) of every imported or unchanged 案号.
+    row_of: dict[str, int] = field(default_factory=dict)
 
     @property
     def rejected_rows(self) -> list[int]:
@@ -118,6 +136,18 @@ class ImportOptions:
     major_amount: Decimal = Decimal("5000000")
     strict: bool = False
     actor: str = "cli"
+
+
+@dataclass(frozen=True)
+class RecordSource:
+    """Where a batch of records comes from: named in the audit entry, and in the reason that
+    points from a duplicate back to the record it repeats."""
+
+    kind: str  # the audit entry's object_type, e.g. "transfer_sheet"
+    name: str  # its object_id and ImportReport.file, e.g. the file name
+    batch: str = "file"  # "duplicate 案号 … in this file"
+    first: str = "first on row {}"  # the earlier record a duplicate repeats
+    details: Mapping[str, Any] = field(default_factory=dict)  # more for the audit entry
 
 
 @dataclass
@@ -303,14 +333,22 @@ def _parse_flag(row: _Row, fld: str, value: Any) -> None:
         row.fail(fld, f"{_text(value)!r} is not 是 or 否")
 
 
-def _parse_cells(number: int, record: dict[str, Any], options: ImportOptions) -> _Row:
+def _parse_cells(number: int, record: Mapping[str, Any], options: ImportOptions) -> _Row:
     row = _Row(number, {f: _text(v) for f, v in record.items()})
     raw = row.raw
 
     try:
-        row.values["number"] = parse_case_number(raw["case_number"], today_year=options.today.year)
+        parsed = parse_case_number(raw["case_number"], today_year=options.today.year)
     except CaseNumberError as exc:
         row.fail("case_number", str(exc))
+    else:
+        if parsed.seq > MAX_SEQ:
+            row.fail(
+                "case_number",
+                f"bad 案号 {raw['case_number']!r}: sequence number {parsed.seq} is too large",
+            )
+        else:
+            row.values["number"] = parsed
 
     mode = MODES.get(raw["mode"])
     if mode is None:
@@ -348,14 +386,38 @@ def _parse_cells(number: int, record: dict[str, Any], options: ImportOptions) ->
     plaintiff = re.sub(r"\s+", "", raw["plaintiff"])
     if not plaintiff:
         row.fail("plaintiff", "原告 is empty")
+    else:
+        _check_text(row, "plaintiff", [plaintiff])
     row.values["plaintiff"] = plaintiff
     defendants = [re.sub(r"\s+", "", d) for d in re.split(r"[、;；]", raw["defendants"])]
     defendants = [d for d in defendants if d]
     if not defendants:
         row.fail("defendants", "被告 is empty")
+    else:
+        _check_text(row, "defendants", defendants)
     row.values["defendants"] = defendants
     row.values["notes"] = raw.get("notes") or None
+    _check_text(row, "notes", [raw["notes"]], limit=None)
     return row
+
+
+def _check_text(row: _Row, fld: str, texts: list[str], *, limit: int | None = MAX_NAME) -> None:
+    """Stored free text: no control characters or lone surrogates (the database refuses them)
+    and names no longer than their column."""
+    for text in texts:
+        bad = next(
+            (ch for ch in text if ch not in "\t\n\r" and unicodedata.category(ch) in ("Cc", "Cs")),
+            None,
+        )
+        if bad is not None:
+            kind = (
+                "a lone surrogate" if unicodedata.category(bad) == "Cs" else "a control character"
+            )
+            row.fail(fld, f"contains U+{ord(bad):04X}, {kind}, which is not text")
+            return
+        if limit is not None and len(text) > limit:
+            row.fail(fld, f"{text[:20]!r}… is longer than {limit} characters")
+            return
 
 
 # ---------------------------------------------------------------- checks against the database
@@ -383,11 +445,13 @@ class _Lookups:
             self.by_name.setdefault(person.name, []).append(person)
 
 
-def _check_row(row: _Row, lookups: _Lookups) -> None:
+def _check_row(row: _Row, lookups: _Lookups, allowed_court_ids: set[int] | None) -> None:
     raw, values = row.raw, row.values
     court = lookups.courts.get(_canon_header(raw["court"]))
     if court is None:
         row.fail("court", f"unknown court {raw['court']!r}")
+    elif allowed_court_ids is not None and court.id not in allowed_court_ids:
+        row.fail("court", NOT_YOUR_COURT)
     values["court"] = court
 
     number = values.get("number")
@@ -496,24 +560,47 @@ def import_cases(session: Session, path: Path, options: ImportOptions) -> Import
     """Validate every row of ``path`` and add the valid ones to ``session`` (flushed, not
     committed). With ``options.strict`` nothing is added unless every row is valid."""
     _columns, data = read_sheet(path)
-    report = ImportReport(file=path.name, strict=options.strict, rows=len(data))
+    source = RecordSource(
+        kind="transfer_sheet",
+        name=path.name,
+        details={"file_sha256": hashlib.sha256(path.read_bytes()).hexdigest()},
+    )
+    return import_records(session, data, options, source=source)
+
+
+def import_records(
+    session: Session,
+    records: Sequence[tuple[int, Mapping[str, Any]]],
+    options: ImportOptions,
+    *,
+    source: RecordSource,
+    allowed_court_ids: set[int] | None = None,
+) -> ImportReport:
+    """Validate records (row number or index, {field: value}) as sheet rows and add the valid
+    ones to ``session`` (flushed, not committed), with one audit entry. A missing field is an
+    empty cell. With ``options.strict`` nothing is added, nor audited, unless every record is
+    valid. With ``allowed_court_ids``, a record of any other court is rejected on ``court``."""
+    report = ImportReport(file=source.name, strict=options.strict, rows=len(records))
     lookups = _Lookups(session)
 
-    rows = [_parse_cells(number, record, options) for number, record in data]
+    rows = [
+        _parse_cells(number, {f: record.get(f) for f in FIELD_HEADERS}, options)
+        for number, record in records
+    ]
     for row in rows:
-        _check_row(row, lookups)
+        _check_row(row, lookups, allowed_court_ids)
 
-    # Duplicates inside the file: the first occurrence stands, later ones are rejected.
+    # Duplicates inside the batch: the first occurrence stands, later ones are rejected.
     first_seen: dict[str, int] = {}
     for row in rows:
         number = row.values.get("number")
         if number is None:
             continue
         if number.normalized in first_seen:
+            first = source.first.format(first_seen[number.normalized])
             row.fail(
                 "case_number",
-                f"duplicate 案号 {number.normalized} in this file (first on row "
-                f"{first_seen[number.normalized]})",
+                f"duplicate 案号 {number.normalized} in this {source.batch} ({first})",
             )
         else:
             first_seen[number.normalized] = row.number
@@ -531,20 +618,11 @@ def import_cases(session: Session, path: Path, options: ImportOptions) -> Import
         number = row.values.get("number")
         stored = existing.get(number.normalized) if number is not None else None
         if stored is not None and not row.errors:
-            stored_values = _stored_values(stored)
-            differing = [
-                FIELD_HEADERS[f]
-                for f, v in _row_values(row.values, options).items()
-                if stored_values[f] != v
-            ]
-            if not differing:
+            _compare_stored(row, stored, options, allowed_court_ids)
+            if not row.errors:
                 report.unchanged.append(stored.case_number)
+                report.row_of[stored.case_number] = row.number
                 continue
-            row.fail(
-                "case_number",
-                f"duplicate 案号: {stored.case_number} is already in the database with "
-                f"different data: {'、'.join(differing)} differ",
-            )
         if row.errors:
             report.rejected.extend(row.errors)
         else:
@@ -569,14 +647,15 @@ def import_cases(session: Session, path: Path, options: ImportOptions) -> Import
                 )
             )
         report.imported.append(case.case_number)
+        report.row_of[case.case_number] = row.number
     session.flush()
     audit.record(
         session,
         "cases.import",
         actor=options.actor,
-        object_type="transfer_sheet",
-        object_id=path.name,
-        file_sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        object_type=source.kind,
+        object_id=source.name,
+        **source.details,
         rows=report.rows,
         imported=len(report.imported),
         unchanged=len(report.unchanged),
@@ -585,6 +664,30 @@ def import_cases(session: Session, path: Path, options: ImportOptions) -> Import
     )
     session.flush()
     return report
+
+
+def _compare_stored(
+    row: _Row, stored: Case, options: ImportOptions, allowed_court_ids: set[int] | None
+) -> None:
+    """A record whose 案号 is already stored is unchanged if every field matches, else it is
+    rejected naming the columns that differ."""
+    number: CaseNumber = row.values["number"]
+    if allowed_court_ids is not None and stored.court_id not in allowed_court_ids:
+        # Not this key's case: its data is not this key's to compare with.
+        row.fail("case_number", f"duplicate 案号: {number.normalized} is already in the database")
+        return
+    stored_values = _stored_values(stored)
+    differing = [
+        FIELD_HEADERS[f]
+        for f, v in _row_values(row.values, options).items()
+        if stored_values[f] != v
+    ]
+    if differing:
+        row.fail(
+            "case_number",
+            f"duplicate 案号: {stored.case_number} is already in the database with "
+            f"different data: {'、'.join(differing)} differ",
+        )
 
 
 def _institution(

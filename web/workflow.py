@@ -17,6 +17,7 @@ behind, only its own row marked ``failed`` with the error.
 
 from __future__ import annotations
 
+import threading
 import traceback
 import uuid
 from collections import defaultdict
@@ -31,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from matcher.problem import Member
+from matcher.result import Cancelled as MatchCancelled
 from matcher.result import MatchResult
 from matcher.solve import solve as solve_matching
 from matcher.validate import validate as validate_matching
@@ -39,6 +41,7 @@ from models import Session as SessionRow
 from models.calendar import SessionParticipant
 from models.vocabulary import CaseStatus, Complexity, RunKind, RunStatus, SessionStatus
 from scheduler import problem as sp
+from scheduler.result import Cancelled as ScheduleCancelled
 from scheduler.solve import solve as solve_schedule
 from scheduler.validate import validate as validate_schedule
 
@@ -49,6 +52,7 @@ from .holidays import calendar_from_db
 MEDIATION_MINUTES = 60
 JOINT_MINUTES = 120
 SCHEDULE_HORIZON_DAYS = 42
+MAX_TIME_LIMIT = 3600.0  # seconds a single run may be given
 
 
 class WorkflowError(Exception):
@@ -113,13 +117,165 @@ def _get_run(session: Session, run_id: int, kind: str) -> AssignmentRun:
 
 def _fail(session: Session, run_id: int, error: BaseException) -> None:
     """Mark a run failed in its own transaction; whatever it wrote is already rolled back."""
+    _finish(session, run_id, RunStatus.FAILED, "".join(traceback.format_exception_only(error)))
+
+
+def _finish(session: Session, run_id: int, status: str, error: str | None) -> None:
     session.rollback()
     run = session.get(AssignmentRun, run_id)
-    if run is not None:
-        run.status = RunStatus.FAILED
+    if run is not None and run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
+        run.status = status
         run.finished_at = _now()
-        run.error = "".join(traceback.format_exception_only(error)).strip()
+        run.error = error.strip() if error else None
         session.commit()
+
+
+def create_assign_run(
+    session: Session,
+    *,
+    today: date,
+    time_limit: float = 10.0,
+    small_claims_threshold: Decimal = Decimal("50000"),
+    parent_run_id: int | None = None,
+    user_id: int | None = None,
+) -> AssignmentRun:
+    """Queue a matcher run on the day's received cases (a re-run of ``parent_run_id`` keeps
+    its pins). Nothing is solved yet: :func:`execute_run` does that, here or in a worker."""
+    if not 0 < time_limit <= MAX_TIME_LIMIT:
+        raise WorkflowError(
+            f"time limit must be in (0, {MAX_TIME_LIMIT}] seconds, not {time_limit}"
+        )
+    if parent_run_id is not None:
+        _get_run(session, parent_run_id, RunKind.ASSIGN)
+    run = AssignmentRun(
+        kind=RunKind.ASSIGN,
+        status=RunStatus.QUEUED,
+        weights_snapshot=current_weights(session).as_dict(),
+        parent_run_id=parent_run_id,
+        created_by_id=user_id,
+        params={
+            "today": today.isoformat(),
+            "time_limit": time_limit,
+            "small_claims_threshold": str(small_claims_threshold),
+        },
+    )
+    session.add(run)
+    session.flush()
+    _audit_run(session, "run.queue", run, user_id, {"kind": run.kind, "params": run.params})
+    session.commit()
+    return run
+
+
+def create_schedule_run(
+    session: Session,
+    assign_run_id: int,
+    *,
+    today: date,
+    time_limit: float = 10.0,
+    user_id: int | None = None,
+) -> AssignmentRun:
+    """Queue the scheduling of a succeeded assignment run's sessions."""
+    if not 0 < time_limit <= MAX_TIME_LIMIT:
+        raise WorkflowError(
+            f"time limit must be in (0, {MAX_TIME_LIMIT}] seconds, not {time_limit}"
+        )
+    parent = _get_run(session, assign_run_id, RunKind.ASSIGN)
+    if parent.status != RunStatus.SUCCEEDED:
+        raise Conflict(f"assignment run {assign_run_id} is {parent.status}, not succeeded")
+    run = AssignmentRun(
+        kind=RunKind.SCHEDULE,
+        status=RunStatus.QUEUED,
+        parent_run_id=assign_run_id,
+        created_by_id=user_id,
+        params={"today": today.isoformat(), "time_limit": time_limit},
+    )
+    session.add(run)
+    session.flush()
+    _audit_run(session, "run.queue", run, user_id, {"kind": run.kind, "params": run.params})
+    session.commit()
+    return run
+
+
+def execute_run(
+    session: Session,
+    run_id: int,
+    *,
+    on_progress: Callable[[dict[str, Any]], None] | None = None,
+    stop: threading.Event | None = None,
+) -> AssignmentRun:
+    """Execute a queued run: claim it (queued → running), solve, and store the result and the
+    final status in one transaction. A run that was cancelled or claimed meanwhile is returned
+    as it is. A failure marks the run failed and re-raises; a stop marks it cancelled. Either
+    way nothing it computed is stored."""
+    claimed = session.execute(
+        update(AssignmentRun)
+        .where(AssignmentRun.id == run_id, AssignmentRun.status == RunStatus.QUEUED)
+        .values(status=RunStatus.RUNNING, started_at=_now(), heartbeat_at=_now())
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    run = session.get(AssignmentRun, run_id)
+    if run is None:
+        raise NotFound(f"no run {run_id}")
+    session.refresh(run)
+    if cast(CursorResult[Any], claimed).rowcount != 1:
+        return run
+    try:
+        if run.kind == RunKind.ASSIGN:
+            _execute_assign(session, run, on_progress, stop)
+        elif run.kind == RunKind.SCHEDULE:
+            _execute_schedule(session, run, on_progress, stop)
+        else:
+            raise WorkflowError(f"run {run_id} is a {run.kind} run, which is not executed here")
+        # Compare-and-set: a run cancelled or given up on meanwhile stores nothing.
+        done = session.execute(
+            update(AssignmentRun)
+            .where(AssignmentRun.id == run_id, AssignmentRun.status == RunStatus.RUNNING)
+            .where(AssignmentRun.cancel_requested_at.is_(None))
+            .values(status=RunStatus.SUCCEEDED, finished_at=_now())
+            .execution_options(synchronize_session=False)
+        )
+        if cast(CursorResult[Any], done).rowcount != 1:
+            session.rollback()
+            _finish(session, run_id, RunStatus.CANCELLED, "cancelled before it could finish")
+        else:
+            session.commit()
+    except (MatchCancelled, ScheduleCancelled) as stopped:
+        _finish(session, run_id, RunStatus.CANCELLED, str(stopped))
+    except Exception as error:
+        _fail(session, run_id, error)
+        raise
+    session.refresh(run)
+    return run
+
+
+def cancel_run(session: Session, run_id: int, *, user_id: int | None = None) -> AssignmentRun:
+    """Cancel a queued run at once, or ask a running one to stop (its worker watches for it)."""
+    run = session.get(AssignmentRun, run_id)
+    if run is None or run.kind not in (RunKind.ASSIGN, RunKind.SCHEDULE):
+        raise NotFound(f"no run {run_id}")
+    if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
+        raise Conflict(
+            f"run {run_id} is {run.status}; only a queued or running run can be cancelled"
+        )
+    now = _now()
+    session.execute(
+        update(AssignmentRun)
+        .where(AssignmentRun.id == run_id, AssignmentRun.status == RunStatus.QUEUED)
+        .values(status=RunStatus.CANCELLED, finished_at=now, error="cancelled while queued")
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(AssignmentRun)
+        .where(AssignmentRun.id == run_id, AssignmentRun.cancel_requested_at.is_(None))
+        .values(cancel_requested_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    session.refresh(run)
+    _audit_run(session, "run.cancel", run, user_id, {"status": run.status})
+    session.commit()
+    return run
 
 
 def assign(
@@ -132,78 +288,77 @@ def assign(
     user_id: int | None = None,
     on_progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> AssignmentRun:
-    """Run the matcher on the day's received cases and store the proposal."""
+    """Queue and execute a matcher run here and now (the CLI and tests)."""
+    run = create_assign_run(
+        session,
+        today=today,
+        time_limit=time_limit,
+        small_claims_threshold=small_claims_threshold,
+        parent_run_id=parent_run_id,
+        user_id=user_id,
+    )
+    return execute_run(session, run.id, on_progress=on_progress)
+
+
+def _execute_assign(
+    session: Session,
+    run: AssignmentRun,
+    on_progress: Callable[[dict[str, Any]], None] | None,
+    stop: threading.Event | None,
+) -> None:
+    params = run.params
     pins: dict[int, list[Member]] = defaultdict(list)
     previous: dict[int, list[Member]] = defaultdict(list)
-    if parent_run_id is not None:
-        parent = _get_run(session, parent_run_id, RunKind.ASSIGN)
+    if run.parent_run_id is not None:
+        parent = _get_run(session, run.parent_run_id, RunKind.ASSIGN)
         for p in parent.proposals:
             member = Member(str(p.person_id), p.role, p.is_presiding)
             previous[p.case_id].append(member)
             if p.is_pinned:
                 pins[p.case_id].append(member)
-    run = AssignmentRun(
-        kind=RunKind.ASSIGN,
-        status=RunStatus.RUNNING,
-        started_at=_now(),
-        weights_snapshot=current_weights(session).as_dict(),
-        parent_run_id=parent_run_id,
-        created_by_id=user_id,
+    day = build_day_problem(
+        session,
+        today=date.fromisoformat(params["today"]),
+        small_claims_threshold=Decimal(params.get("small_claims_threshold", "50000")),
+        pins=pins,
+        previous=previous,
     )
-    session.add(run)
-    session.commit()
-    run_id = run.id
-    try:
-        day = build_day_problem(
-            session,
-            today=today,
-            small_claims_threshold=small_claims_threshold,
-            pins=pins,
-            previous=previous,
-        )
-        trace: list[dict[str, Any]] = []
+    trace: list[dict[str, Any]] = []
 
-        def progress(event: Any) -> None:
-            point = {
-                "seconds": round(event.seconds, 3),
-                "objective": event.objective,
-                "bound": event.bound,
-            }
-            trace.append(point)
-            if on_progress is not None:
-                on_progress(point)
-
-        result = solve_matching(day.problem, time_limit=time_limit, progress=progress)
-        violations = validate_matching(day.problem, result)
-        if violations:
-            raise RuntimeError(f"the matcher broke {len(violations)} hard rules: {violations[0]}")
-        _store_proposals(session, run, result, pins)
-        run.status = RunStatus.SUCCEEDED
-        run.finished_at = _now()
-        run.progress = trace
-        run.stats = {
-            "status": result.status,
-            "objective": result.objective,
-            "bound": result.bound,
-            "gap": round(result.gap, 6),
-            "seconds": round(result.seconds, 3),
-            "cases": len(day.problem.cases),
-            "staffed": len({a.case for a in result.assignments}),
-            "unassigned": [
-                {"case": int(u.case), "reason": u.reason, "details": dict(u.details)}
-                for u in result.unassigned
-            ],
-            "skipped": day.skipped,
-            "kpis": dict(result.kpis),
+    def progress(event: Any) -> None:
+        point = {
+            "seconds": round(event.seconds, 3),
+            "objective": event.objective,
+            "bound": event.bound,
         }
-        _audit_run(
-            session, "run.assign", run, user_id, {"status": run.status, "parent": parent_run_id}
-        )
-        session.commit()
-    except Exception as error:
-        _fail(session, run_id, error)
-        raise
-    return run
+        trace.append(point)
+        if on_progress is not None:
+            on_progress(point)
+
+    result = solve_matching(
+        day.problem, time_limit=float(params["time_limit"]), progress=progress, stop=stop
+    )
+    violations = validate_matching(day.problem, result)
+    if violations:
+        raise RuntimeError(f"the matcher broke {len(violations)} hard rules: {violations[0]}")
+    _store_proposals(session, run, result, pins)
+    run.progress = trace
+    run.stats = {
+        "status": result.status,
+        "objective": result.objective,
+        "bound": result.bound,
+        "gap": round(result.gap, 6),
+        "seconds": round(result.seconds, 3),
+        "cases": len(day.problem.cases),
+        "staffed": len({a.case for a in result.assignments}),
+        "unassigned": [
+            {"case": int(u.case), "reason": u.reason, "details": dict(u.details)}
+            for u in result.unassigned
+        ],
+        "skipped": day.skipped,
+        "kpis": dict(result.kpis),
+    }
+    _audit_run(session, "run.assign", run, run.created_by_id, {"parent": run.parent_run_id})
 
 
 def _store_proposals(
@@ -337,68 +492,76 @@ def schedule(
     time_limit: float = 10.0,
     user_id: int | None = None,
 ) -> AssignmentRun:
-    """Schedule the sessions of a succeeded assignment run; stores them unpublished."""
-    parent = _get_run(session, assign_run_id, RunKind.ASSIGN)
-    if parent.status != RunStatus.SUCCEEDED:
-        raise Conflict(f"assignment run {assign_run_id} is {parent.status}, not succeeded")
-    run = AssignmentRun(
-        kind=RunKind.SCHEDULE,
-        status=RunStatus.RUNNING,
-        started_at=_now(),
-        parent_run_id=assign_run_id,
-        created_by_id=user_id,
+    """Queue and execute the scheduling of a succeeded assignment run, here and now."""
+    run = create_schedule_run(
+        session, assign_run_id, today=today, time_limit=time_limit, user_id=user_id
     )
-    session.add(run)
-    session.commit()
-    run_id = run.id
-    try:
-        problem, meta = _scheduling_problem(session, parent, today)
-        result = solve_schedule(problem, time_limit=time_limit)
-        violations = validate_schedule(problem, result)
-        if violations:
-            raise RuntimeError(f"the scheduler broke {len(violations)} hard rules: {violations[0]}")
-        rooms = {str(r.id): r for r in session.scalars(select(Room))}
-        for placed in result.sessions:
-            if placed.session not in meta:
-                continue  # meetings and already published sessions stay as they are
-            kind, case_ids, roles = meta[placed.session]
-            row = SessionRow(
-                uid=f"session-{uuid.uuid4().hex}",
-                kind=kind,
-                status=SessionStatus.TENTATIVE,
-                title=_title(kind),
-                starts_at=placed.start,
-                ends_at=placed.end,
-                room_id=rooms[placed.room].id,
-                run_id=run.id,
-            )
-            row.cases = [session.get_one(Case, cid) for cid in case_ids]
-            row.participants = [
-                SessionParticipant(person_id=int(pid), role=roles[pid])
-                for pid in placed.participants
-            ]
-            session.add(row)
-        run.status = RunStatus.SUCCEEDED
-        run.finished_at = _now()
-        run.stats = {
-            "status": result.status,
-            "objective": result.objective,
-            "seconds": round(result.seconds, 3),
-            "sessions": sum(1 for p in result.sessions if p.session in meta),
-            "unscheduled": [
-                u.as_json() | {"cases": list(_numbers(session, meta, u.session))}
-                for u in result.unscheduled
-            ],
-            "kpis": dict(result.kpis),
+    return execute_run(session, run.id)
+
+
+def _execute_schedule(
+    session: Session,
+    run: AssignmentRun,
+    on_progress: Callable[[dict[str, Any]], None] | None,
+    stop: threading.Event | None,
+) -> None:
+    """Schedule the sessions of the parent assignment run; stores them unpublished."""
+    assert run.parent_run_id is not None
+    parent = _get_run(session, run.parent_run_id, RunKind.ASSIGN)
+    if parent.status != RunStatus.SUCCEEDED:
+        raise Conflict(f"assignment run {parent.id} is {parent.status}, not succeeded")
+    problem, meta = _scheduling_problem(session, parent, date.fromisoformat(run.params["today"]))
+    trace: list[dict[str, Any]] = []
+
+    def progress(event: Any) -> None:
+        point = {
+            "seconds": round(event.seconds, 3),
+            "objective": event.objective,
+            "bound": event.bound,
         }
-        _audit_run(
-            session, "run.schedule", run, user_id, {"status": run.status, "parent": assign_run_id}
+        trace.append(point)
+        if on_progress is not None:
+            on_progress(point)
+
+    result = solve_schedule(
+        problem, time_limit=float(run.params["time_limit"]), progress=progress, stop=stop
+    )
+    violations = validate_schedule(problem, result)
+    if violations:
+        raise RuntimeError(f"the scheduler broke {len(violations)} hard rules: {violations[0]}")
+    rooms = {str(r.id): r for r in session.scalars(select(Room))}
+    for placed in result.sessions:
+        if placed.session not in meta:
+            continue  # meetings and already published sessions stay as they are
+        kind, case_ids, roles = meta[placed.session]
+        row = SessionRow(
+            uid=f"session-{uuid.uuid4().hex}",
+            kind=kind,
+            status=SessionStatus.TENTATIVE,
+            title=_title(kind),
+            starts_at=placed.start,
+            ends_at=placed.end,
+            room_id=rooms[placed.room].id,
+            run_id=run.id,
         )
-        session.commit()
-    except Exception as error:
-        _fail(session, run_id, error)
-        raise
-    return run
+        row.cases = [session.get_one(Case, cid) for cid in case_ids]
+        row.participants = [
+            SessionParticipant(person_id=int(pid), role=roles[pid]) for pid in placed.participants
+        ]
+        session.add(row)
+    run.progress = trace
+    run.stats = {
+        "status": result.status,
+        "objective": result.objective,
+        "seconds": round(result.seconds, 3),
+        "sessions": sum(1 for p in result.sessions if p.session in meta),
+        "unscheduled": [
+            u.as_json() | {"cases": list(_numbers(session, meta, u.session))}
+            for u in result.unscheduled
+        ],
+        "kpis": dict(result.kpis),
+    }
+    _audit_run(session, "run.schedule", run, run.created_by_id, {"parent": parent.id})
 
 
 def bookings_for(row: SessionRow) -> list[Booking]:
@@ -671,6 +834,10 @@ __all__ = [
     "RunSummary",
     "WorkflowError",
     "assign",
+    "cancel_run",
+    "create_assign_run",
+    "create_schedule_run",
+    "execute_run",
     "override",
     "pin",
     "publish",

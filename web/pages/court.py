@@ -1,0 +1,7 @@
+"""Pages: court (see web/pages/__init__.py)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("court", __name__, url_prefix="/court")
