@@ -270,3 +270,50 @@ def test_publish_refuses_a_schedule_that_would_double_book(demo: Session) -> Non
         r.is_published
         for r in demo.scalars(select(SessionRow).where(SessionRow.run_id == sched.id))
     )
+
+
+def test_major_cases_get_a_case_conference(demo: Session) -> None:
+    """Each major case of the run is discussed at a complex-case conference with its presiding
+    mediator, a leader of the center and its court's liaison judge; one conference takes up to
+    four cases."""
+    from models import SessionParticipant
+    from models.vocabulary import Complexity
+
+    run = workflow.assign(demo, today=TODAY, time_limit=3)
+    sched = workflow.schedule(demo, run.id, today=TODAY, time_limit=5)
+    majors = {
+        p.case_id
+        for p in demo.scalars(select(Proposal).where(Proposal.run_id == run.id))
+        if p.case.complexity == Complexity.MAJOR and p.case.deadline_on is not None
+    }
+    assert majors, "the demo has major cases"
+    conferences = demo.scalars(
+        select(SessionRow).where(
+            SessionRow.run_id == sched.id, SessionRow.kind == "case_conference"
+        )
+    ).all()
+    covered = {c.id for row in conferences for c in row.cases}
+    unscheduled = {number for u in sched.stats["unscheduled"] for number in u.get("cases", [])}
+    assert majors <= covered | {
+        c.id for c in demo.scalars(select(Case).where(Case.case_number.in_(unscheduled)))
+    }
+    for row in conferences:
+        assert 1 <= len(row.cases) <= workflow.CONFERENCE_CASES
+        roles = {
+            p.role
+            for p in demo.scalars(
+                select(SessionParticipant).where(SessionParticipant.session_id == row.id)
+            )
+        }
+        assert {"mediator", "leader"} <= roles
+        assert row.title == "疑难复杂案件会商"
+        for case in row.cases:
+            presiding = demo.scalars(
+                select(Proposal).where(
+                    Proposal.run_id == run.id,
+                    Proposal.case_id == case.id,
+                    Proposal.is_presiding.is_(True),
+                )
+            ).first()
+            assert presiding is not None
+            assert presiding.person_id in {p.person_id for p in row.participants}

@@ -52,6 +52,9 @@ from .holidays import calendar_from_db
 MEDIATION_MINUTES = 60
 JOINT_MINUTES = 120
 SCHEDULE_HORIZON_DAYS = 42
+CONFERENCE_CASES = 4  # major cases discussed at one case conference
+CONFERENCE_MINUTES_BASE = 30
+CONFERENCE_MINUTES_PER_CASE = 20
 MAX_TIME_LIMIT = 3600.0  # seconds a single run may be given
 
 
@@ -587,7 +590,44 @@ def _numbers(
 
 
 def _title(kind: str) -> str:
-    return {"joint_mediation": "联合调解", "mediation": "调解"}.get(kind, kind)
+    return {
+        "joint_mediation": "联合调解",
+        "mediation": "调解",
+        "case_conference": "疑难复杂案件会商",
+    }.get(kind, kind)
+
+
+def _conferences(
+    majors: list[Case],
+    teams: dict[int, list[Proposal]],
+    leader: Person | None,
+    judge_of_court: dict[int, Person],
+) -> list[tuple[str, str, list[int], dict[str, str]]]:
+    """Complex-case conferences (疑难复杂案件会商) for the run's major cases: up to
+    CONFERENCE_CASES cases each, earliest deadlines together. Each brings the cases' presiding
+    mediators, the center's leader and the courts' liaison judges around one table."""
+    majors = sorted(majors, key=lambda c: (c.deadline_on or date.max, c.case_number))
+    out: list[tuple[str, str, list[int], dict[str, str]]] = []
+    for k in range(0, len(majors), CONFERENCE_CASES):
+        group = majors[k : k + CONFERENCE_CASES]
+        roles: dict[str, str] = {}
+        for case in group:
+            team = teams[case.id]
+            chair = next((p for p in team if p.is_presiding), None) or next(
+                (p for p in team if p.role == "mediator"), None
+            )
+            if chair is not None:
+                roles[str(chair.person_id)] = "mediator"
+            judge = judge_of_court.get(case.court_id)
+            if judge is not None:
+                roles.setdefault(str(judge.id), "liaison_judge")
+        if leader is not None:
+            roles.setdefault(str(leader.id), "leader")
+        if roles:
+            out.append(
+                (f"conference-{group[0].id}", "case_conference", [c.id for c in group], roles)
+            )
+    return out
 
 
 def _scheduling_problem(
@@ -647,6 +687,30 @@ def _scheduling_problem(
             )
         )
         meta[sid] = (kind, [case_id], roles)
+        involved |= {int(pid) for pid in roles}
+    leader = session.scalars(
+        select(Person)
+        .where(Person.is_leader.is_(True), Person.is_active.is_(True))
+        .order_by(Person.roster_no)
+    ).first()
+    for sid, kind, case_ids, roles in _conferences(
+        [c for c in cases.values() if c.complexity == Complexity.MAJOR],
+        teams,
+        leader,
+        judge_of_court,
+    ):
+        group = [cases[cid] for cid in case_ids]
+        sessions.append(
+            sp.Session(
+                id=sid,
+                kind=kind,
+                cases=tuple(c.case_number for c in group),
+                duration=CONFERENCE_MINUTES_BASE + CONFERENCE_MINUTES_PER_CASE * len(group),
+                participants=tuple(roles),
+                deadline=min(min(c.deadline_on or horizon_end for c in group), horizon_end),
+            )
+        )
+        meta[sid] = (kind, case_ids, roles)
         involved |= {int(pid) for pid in roles}
     people = list(
         session.scalars(
