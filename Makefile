@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 # The demo always uses the embedded database, whatever the environment points at.
 DEMO_DB := $(CURDIR)/instance/sutiao.db
 
-.PHONY: demo test lint format clean
+.PHONY: demo test lint format clean translations
 
 # pip's output goes to a log that is shown only when the install fails.
 PIP_INSTALL = $(BIN)/python -m pip install -q --disable-pip-version-check
@@ -53,6 +53,19 @@ lint: $(VENV)/.installed-test
 format: $(VENV)/.installed-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The English catalogue (the msgids are the Chinese strings; zh_CN needs no catalogue).
+#   1. make translations: extract _()/_l()/gettext()/N_() from web/**.py and web/templates/**.html
+#      into web/translations/messages.pot, merge it into en/LC_MESSAGES/messages.po (a new msgid
+#      gets an empty msgstr; a removed one is kept as #~), then compile messages.mo.
+#   2. Translate every empty msgstr in the .po (keep each %(name)s), run make translations again
+#      and commit the .pot, .po and .mo together. tests/test_i18n.py fails on an untranslated
+#      msgid, a fuzzy entry, a placeholder mismatch or a stale .mo.
+translations: $(VENV)/.installed-app
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k gettext -k ngettext:1,2 \
+		--project=Sutiao --version=0.1.0 -o web/translations/messages.pot .
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching
+	$(BIN)/pybabel compile -d web/translations -D messages --statistics
 
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)

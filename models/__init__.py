@@ -3,7 +3,9 @@
 from .auth import ApiKey, AuditEntry, FeedToken, User
 from .base import Base, UTCDateTime, utcnow
 from .calendar import (
+    FEED_TABLES,
     Booking,
+    FeedVersion,
     RecurringMeeting,
     RecurringMeetingMember,
     Room,
@@ -26,6 +28,7 @@ from .reference import CaseCategory, Court, HolidayCalendar, HolidayDay, Institu
 from .runs import Assignment, AssignmentRun, Proposal, WeightProfile
 
 __all__ = [
+    "FEED_TABLES",
     "Affiliation",
     "ApiKey",
     "Assignment",
@@ -41,6 +44,7 @@ __all__ = [
     "Court",
     "DeclaredConflict",
     "FeedToken",
+    "FeedVersion",
     "HolidayCalendar",
     "HolidayDay",
     "Institution",

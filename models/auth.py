@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, enum_check, utcnow
@@ -59,8 +60,16 @@ class ApiKey(Base):
         return f"{self.prefix}… court={self.court_id}"
 
 
+def new_feed_secret() -> bytes:
+    """A feed token's secret: 256 random bits."""
+    return secrets.token_bytes(32)
+
+
 class FeedToken(Base):
-    """The secret of a person's or a room's iCal feed URL, stored as a digest."""
+    """A person's or a room's iCal feed, as Indico keeps it: a random secret per owner, from
+    which the URL token is derived (HMAC-SHA256, web/feeds.py), so that the owner's page can
+    show the URL again. ``token_hash`` is the SHA-256 of that URL token, the unique index a
+    request is looked up by. A reset revokes the row and adds one with a fresh secret."""
 
     __tablename__ = "feed_tokens"
     __table_args__ = (
@@ -69,6 +78,7 @@ class FeedToken(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    secret: Mapped[bytes] = mapped_column(LargeBinary(32), default=new_feed_secret)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
     room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -51,6 +51,32 @@ EXPECTED: dict[str, frozenset[str]] = {
     "api.apply_weights": frozenset({LEADER}),
     "api.preview_weights": frozenset({LEADER}),
     "feeds.calendar": EVERYONE,  # the token in the URL is the secret (tests/test_feeds.py)
+    "coordinator.today": frozenset({COORD}),
+    "coordinator.upload": frozenset({COORD}),
+    "coordinator.runs_list": frozenset({COORD}),
+    "coordinator.start_assign": frozenset({COORD}),
+    "coordinator.run": frozenset({COORD}),
+    "coordinator.cancel": frozenset({COORD}),
+    "coordinator.review": frozenset({COORD}),
+    "coordinator.pin": frozenset({COORD}),
+    "coordinator.override": frozenset({COORD}),
+    "coordinator.start_schedule": frozenset({COORD}),
+    "coordinator.schedule": frozenset({COORD}),
+    "coordinator.publish": frozenset({COORD}),
+    "coordinator.repairs_list": frozenset({COORD}),
+    "coordinator.publish_repair": frozenset({COORD}),
+    "api.my_feed": frozenset({MEDIATOR}),  # a mediator's own feed links
+    "api.reset_my_feed": frozenset({MEDIATOR}),
+    "leader.dashboard": frozenset({LEADER}),
+    "leader.weights": frozenset({LEADER}),
+    "leader.preview_weights": frozenset({LEADER}),
+    "leader.apply_weights": frozenset({LEADER}),
+    "leader.export": frozenset({LEADER}),
+    "me.index": frozenset({MEDIATOR}),
+    "me.calendar": frozenset({MEDIATOR}),
+    "me.reset_calendar": frozenset({MEDIATOR}),
+    "me.leave": frozenset({MEDIATOR}),
+    "court.index": frozenset({COURT}),
 }
 
 # Values for URL variables: harmless ones that exist nowhere, so allowed calls end in 404 or
@@ -61,6 +87,7 @@ VALUES = {
     "proposal_id": "999999",
     "token": "not-a-token",
     "filename": "css/app.css",
+    "table": "utilisation",
 }
 
 
@@ -197,5 +224,5 @@ def test_login_never_redirects_off_site(app: Flask, session: Session) -> None:
             },
         )
         assert response.status_code == 302
-        assert response.headers["Location"] == "/", target
+        assert response.headers["Location"] == "/coordinator/", target
         client.post("/logout", data={"csrf_token": csrf_token(client)})

@@ -7,7 +7,9 @@ those tests are skipped, or fail when CI is set (or SUTIAO_REQUIRE_NODE=1)."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import json
 import os
 import re
@@ -22,28 +24,33 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import recurring_ical_events
-from factories import make_case, make_person
+from factories import login, make_case, make_person, make_user
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from icalendar import Calendar
-from sqlalchemy import select
+from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.orm import Session
 
 from models import (
+    FEED_TABLES,
     Assignment,
     AssignmentRun,
     AuditEntry,
     Case,
     CaseParty,
     FeedToken,
+    FeedVersion,
     Institution,
     Person,
     RecurringMeeting,
     Room,
     SessionParticipant,
+    User,
+    migrate,
 )
 from models import Session as SessionRow
-from web import feeds
+from web import create_app, feeds
+from web.db import make_engine
 from web.repairs import publish_repair
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -815,24 +822,102 @@ def path(token: str) -> str:
     return f"/calendar/{token}.ics"
 
 
-def test_token_is_random_shown_once_and_stored_as_a_digest(world: World) -> None:
+def hmac_token(secret: bytes, owner: str) -> str:
+    """The URL token as the README describes it, computed here independently."""
+    mac = hmac.new(secret, f"sutiao-feed:{owner}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def test_token_is_derived_from_a_random_per_owner_secret(world: World) -> None:
     person = world.people["mediator"]
     token = issue(world, person_id=person.id)
     other = issue(world, person_id=world.people["colleague"].id)
-    assert token != other
-    assert re.fullmatch(r"[A-Za-z0-9_-]{43,}", token)  # 32 random bytes, URL-safe
+    room = issue(world, room_id=world.rooms["room"].id)
+    assert len({token, other, room}) == 3
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", token)  # 256 bits, URL-safe
     rows = world.db.scalars(select(FeedToken).order_by(FeedToken.id)).all()
-    assert [r.token_hash for r in rows] == [
-        hashlib.sha256(token.encode()).hexdigest(),
-        hashlib.sha256(other.encode()).hexdigest(),
+    assert [len(r.secret) for r in rows] == [32, 32, 32]
+    assert len({r.secret for r in rows}) == 3
+    owners = [f"person:{person.id}", f"person:{world.people['colleague'].id}"]
+    owners.append(f"room:{world.rooms['room'].id}")
+    assert [hmac_token(r.secret, o) for r, o in zip(rows, owners, strict=True)] == [
+        token,
+        other,
+        room,
     ]
-    assert all(token not in (r.token_hash or "") for r in rows)
+    # The URL token itself is stored nowhere; its SHA-256 is the index a request looks up.
+    assert [r.token_hash for r in rows] == [
+        hashlib.sha256(t.encode()).hexdigest() for t in (token, other, room)
+    ]
     entry = world.db.scalars(
         select(AuditEntry).where(AuditEntry.action == "feed_token.issue").order_by(AuditEntry.id)
     ).first()
     assert entry is not None
     assert entry.new == {"person_id": person.id, "room_id": None}
-    assert token not in json.dumps([entry.new, entry.details], ensure_ascii=False)
+    logged = json.dumps([entry.new, entry.details], ensure_ascii=False)
+    assert token not in logged and rows[0].secret.hex() not in logged
+
+
+def test_the_owner_sees_the_same_url_again_until_a_reset(
+    world: World, client: FlaskClient, app: Flask
+) -> None:
+    person_id = world.people["mediator"].id
+    with app.app_context():
+        app.config["SUTIAO_BASE_URL"] = "https://tiao.example.cn"
+        first = feeds.current_links(world.db, person_id=person_id)
+        assert feeds.current_links(world.db, person_id=person_id) == first
+        token = first.https.removeprefix("https://tiao.example.cn/calendar/").removesuffix(".ics")
+        assert first.webcal == f"webcal://tiao.example.cn/calendar/{token}.ics"
+        assert client.get(path(token)).status_code == 200
+        issued = world.db.scalars(
+            select(AuditEntry).where(AuditEntry.action == "feed_token.issue")
+        ).all()
+        assert len(issued) == 1  # showing it again issued nothing
+
+        reset = feeds.reset_links(world.db, person_id=person_id)
+        assert reset != first
+        assert feeds.current_links(world.db, person_id=person_id) == reset
+    new = reset.https.rsplit("/", 1)[1].removesuffix(".ics")
+    assert client.get(path(token)).status_code == 404
+    assert client.get(path(new)).status_code == 200
+    entries = world.db.scalars(
+        select(AuditEntry).where(AuditEntry.action == "feed_token.issue").order_by(AuditEntry.id)
+    ).all()
+    assert len(entries) == 2
+    assert entries[-1].details["revoked"] == [int(entries[0].object_id or 0)]
+
+
+def test_a_forged_or_tampered_token_is_404(world: World, client: FlaskClient) -> None:
+    person_id = world.people["mediator"].id
+    token = issue(world, person_id=person_id)
+    row = world.db.scalars(select(FeedToken)).one()
+    missing = client.get(path("z" * 43)).data
+    # The right form for this owner under another secret; and another owner under this one.
+    for forged in (
+        hmac_token(os.urandom(32), f"person:{person_id}"),
+        hmac_token(row.secret, f"person:{world.people['colleague'].id}"),
+        hmac_token(row.secret, f"room:{person_id}"),
+    ):
+        response = client.get(path(forged))
+        assert response.status_code == 404 and response.data == missing
+    # A row whose secret no longer signs the token (its digest alone is not enough).
+    row.secret = os.urandom(32)
+    world.db.commit()
+    assert client.get(path(token)).status_code == 404
+
+
+def test_urls_do_not_depend_on_the_secret_key(
+    world: World, client: FlaskClient, database_url: str
+) -> None:
+    token = issue(world, person_id=world.people["mediator"].id)
+    assert client.get(path(token)).status_code == 200
+    rotated = create_app(
+        {"TESTING": True, "SUTIAO_DATABASE_URL": database_url, "SECRET_KEY": "a-new-key-entirely"}
+    )
+    try:
+        assert rotated.test_client().get(path(token)).status_code == 200
+    finally:
+        rotated.extensions["sutiao.engine"].dispose()
 
 
 def test_wrong_or_malformed_token_is_404_like_a_missing_page(
@@ -986,6 +1071,523 @@ def test_http_body_is_the_feed(world: World, client: FlaskClient) -> None:
     assert expand_python(response.data) == expected(world, "room")
 
 
+# --- the cache: an unchanged feed is not rendered again; every change is -------------------------
+
+
+@dataclass
+class Renders:
+    """Counts the feeds the app renders (build_feed, which also reads the database)."""
+
+    count: int = 0
+
+
+@pytest.fixture
+def renders(monkeypatch: pytest.MonkeyPatch) -> Renders:
+    seen = Renders()
+    build = feeds.build_feed
+
+    def counting(*args: Any, **kwargs: Any) -> feeds.Feed:
+        seen.count += 1
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(feeds, "build_feed", counting)
+    return seen
+
+
+def test_an_unchanged_feed_is_answered_without_rendering(
+    world: World, client: FlaskClient, renders: Renders
+) -> None:
+    token = issue(world, person_id=world.people["mediator"].id)
+    first = client.get(path(token))
+    assert first.status_code == 200 and renders.count == 1
+    etag, last_modified = first.headers["ETag"], first.headers["Last-Modified"]
+    for _ in range(3):
+        assert client.get(path(token), headers={"If-None-Match": etag}).status_code == 304
+    assert client.get(path(token), headers={"If-Modified-Since": last_modified}).status_code == 304
+    assert client.head(path(token), headers={"If-None-Match": etag}).status_code == 304
+    again = client.get(path(token))  # an unconditional GET is served from the cache too
+    assert again.status_code == 200 and again.data == first.data
+    assert again.headers["ETag"] == etag and again.headers["Last-Modified"] == last_modified
+    assert renders.count == 1
+    # Another owner's feed is its own entry; a reset URL still shows the same feed, unrendered.
+    client.get(path(issue(world, person_id=world.people["colleague"].id)))
+    assert renders.count == 2
+    reset = issue(world, person_id=world.people["mediator"].id)
+    assert client.get(path(token), headers={"If-None-Match": etag}).status_code == 404
+    assert client.get(path(reset), headers={"If-None-Match": etag}).status_code == 304
+    assert renders.count == 2
+
+
+def test_the_cache_can_be_turned_off(
+    world: World, database_url: str, monkeypatch: pytest.MonkeyPatch, renders: Renders
+) -> None:
+    monkeypatch.setattr(feeds, "utcnow", lambda: NOW)
+    monkeypatch.setenv("SUTIAO_FEED_CACHE", "0")
+    app = create_app({"TESTING": True, "SUTIAO_DATABASE_URL": database_url})
+    try:
+        assert app.config["SUTIAO_FEED_CACHE"] is False
+        assert feeds.CACHE_EXTENSION not in app.extensions
+        token = issue(world, person_id=world.people["mediator"].id)
+        client = app.test_client()
+        etag = client.get(path(token)).headers["ETag"]
+        assert client.get(path(token), headers={"If-None-Match": etag}).status_code == 304
+        assert renders.count == 2  # rendered every time, with the same result
+    finally:
+        app.extensions["sutiao.engine"].dispose()
+
+
+def _rename_room(w: World) -> None:
+    w.rooms["room"].name = "中院诉调第二调解室"
+
+
+def _move_room_by_sql(w: World) -> None:
+    # Not through the ORM, nor any audited operation: the database still notices.
+    w.db.execute(
+        text("UPDATE rooms SET address = :a WHERE id = :id"),
+        {"a": "新乡市中级人民法院三楼", "id": w.rooms["room"].id},
+    )
+
+
+def _new_session(w: World) -> None:
+    day = NOW.astimezone(TZ).date() + timedelta(days=12)
+    w.add_session("added", at(day, "09:00"), 60, [("mediator", "mediator")], "online")
+
+
+def _cancel(w: World) -> None:
+    row = w.rows["conference"]
+    row.status = "cancelled"
+    row.sequence += 1
+    row.updated_at = NOW - timedelta(hours=2)
+
+
+def _unpublish(w: World) -> None:
+    w.rows["tentative"].is_published = False
+
+
+def _rename_colleague(w: World) -> None:
+    w.people["colleague"].name = "李华华"  # in the team of a session the mediator shares
+
+
+def _rename_bank(w: World) -> None:
+    bank = w.db.scalars(select(Institution).where(Institution.name == BANK)).one()
+    bank.name = "中国工商银行股份有限公司新乡红旗支行"
+
+
+def _drop_party(w: World) -> None:
+    party = w.db.scalars(select(CaseParty).where(CaseParty.institution_id.is_not(None))).one()
+    w.db.delete(party)
+
+
+def _change_cause(w: World) -> None:
+    case = w.db.scalars(select(Case).where(Case.case_number == "(2026)豫0802民初567号")).one()
+    case.cause_text = "金融借款合同纠纷、保证合同纠纷"
+
+
+def _hand_over_presiding(w: World) -> None:
+    for assignment in w.db.scalars(select(Assignment)):
+        if assignment.role == "expert":
+            assignment.is_presiding = True
+
+
+def _drop_case_of_conference(w: World) -> None:
+    w.rows["conference"].cases = w.rows["conference"].cases[:1]
+
+
+def _drop_participant(w: World) -> None:
+    row = w.rows["conference"]
+    row.participants = [p for p in row.participants if p.role != "leader"]
+
+
+def _retitle_meeting(w: World) -> None:
+    assert w.meeting is not None
+    w.meeting.title = "金融纠纷诉调对接中心月度例会"
+
+
+def _leave_meeting(w: World) -> None:
+    assert w.meeting is not None
+    w.meeting.members = [w.people["leader"]]
+
+
+CHANGES: dict[str, Callable[[World], None]] = {
+    "rooms: renamed": _rename_room,
+    "rooms: address, by SQL": _move_room_by_sql,
+    "sessions: a new published one": _new_session,
+    "sessions: cancelled": _cancel,
+    "sessions: unpublished": _unpublish,
+    "people: renamed": _rename_colleague,
+    "institutions: renamed": _rename_bank,
+    "case_parties: removed": _drop_party,
+    "cases: 案由": _change_cause,
+    "assignments: who presides": _hand_over_presiding,
+    "session_cases: removed": _drop_case_of_conference,
+    "session_participants: removed": _drop_participant,
+    "recurring_meetings: retitled": _retitle_meeting,
+    "recurring_meeting_members: left": _leave_meeting,
+}
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_every_change_a_feed_shows_renders_it_afresh(
+    world: World, client: FlaskClient, renders: Renders, change: str
+) -> None:
+    token = issue(world, person_id=world.people["mediator"].id)
+    first = client.get(path(token))
+    etag = first.headers["ETag"]
+    assert client.get(path(token), headers={"If-None-Match": etag}).status_code == 304
+    CHANGES[change](world)
+    world.db.commit()
+    changed = client.get(path(token), headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.data != first.data and changed.headers["ETag"] != etag
+    assert renders.count == 2
+    # The new feed is cached in turn.
+    new_etag = changed.headers["ETag"]
+    assert client.get(path(token), headers={"If-None-Match": new_etag}).status_code == 304
+    assert renders.count == 2
+    world.db.expire_all()  # a change by SQL went past this session's objects
+    assert changed.data == feed_of(world, "mediator").body
+
+
+def test_a_change_the_feed_does_not_show_keeps_the_etag(
+    world: World, client: FlaskClient, renders: Renders
+) -> None:
+    token = issue(world, person_id=world.people["mediator"].id)
+    first = client.get(path(token))
+    world.db.add(Person(roster_no="M-099", name="新来的调解员", is_mediator=True))
+    world.db.commit()
+    # Rendered again (the database changed), byte for byte the same: the old ETag still holds.
+    again = client.get(path(token), headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and renders.count == 2
+    assert again.headers["ETag"] == first.headers["ETag"]
+
+
+def test_a_rolled_back_write_changes_nothing(
+    world: World, client: FlaskClient, renders: Renders
+) -> None:
+    token = issue(world, person_id=world.people["mediator"].id)
+    etag = client.get(path(token)).headers["ETag"]
+    _rename_room(world)
+    world.db.flush()
+    world.db.rollback()
+    assert client.get(path(token), headers={"If-None-Match": etag}).status_code == 304
+    assert renders.count == 1
+
+
+def test_the_cache_moves_with_the_clock(
+    world: World, client: FlaskClient, renders: Renders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the database unchanged: the next local day renders again (the window moved), and a
+    cancelled session is dropped at the very moment its week is over."""
+    clock = [NOW]
+    monkeypatch.setattr(feeds, "utcnow", lambda: clock[0])
+    token = issue(world, person_id=world.people["mediator"].id)
+    first = client.get(path(token))
+    etag = first.headers["ETag"]
+
+    clock[0] = NOW + timedelta(hours=11, minutes=59)  # 23:59 in Shanghai: the same day
+    assert client.get(path(token), headers={"If-None-Match": etag}).status_code == 304
+    assert renders.count == 1
+    clock[0] = NOW + timedelta(hours=12)  # midnight: rendered again, and nothing moved
+    assert client.get(path(token), headers={"If-None-Match": etag}).status_code == 304
+    assert renders.count == 2
+
+    uid = "session-cancelled_recently@sutiao"
+    week = world.rows["cancelled_recently"].updated_at + timedelta(days=7)
+    clock[0] = week - timedelta(minutes=1)
+    shown = client.get(path(token))
+    assert uid in shown.data.decode()
+    clock[0] = week + timedelta(minutes=1)  # the same local day, the same database
+    assert week.astimezone(TZ).date() == clock[0].astimezone(TZ).date()
+    gone = client.get(path(token), headers={"If-None-Match": shown.headers["ETag"]})
+    assert gone.status_code == 200 and uid not in gone.data.decode()
+
+
+def test_reschedule_and_cancellation_by_the_real_repair_reach_the_cached_feed(
+    world: World, client: FlaskClient, renders: Renders
+) -> None:
+    token = issue(world, person_id=world.people["mediator"].id)
+    row = world.rows["upcoming"]
+    uid = "session-upcoming@sutiao"
+
+    def repair(new_start: datetime | None, new_room: Room | None) -> None:
+        move = {
+            "session": row.id,
+            "old_start": row.starts_at.isoformat(),
+            "old_room": row.room_id,
+            "new_start": None if new_start is None else new_start.isoformat(),
+            "new_room": None if new_room is None else new_room.id,
+        }
+        run = AssignmentRun(kind="repair", status="succeeded", stats={"moves": [move]})
+        world.db.add(run)
+        world.db.commit()
+        publish_repair(world.db, run.id)
+        world.db.expire_all()
+
+    def event() -> tuple[str, dict[str, str]]:
+        response = client.get(path(token), headers={"If-None-Match": etag})
+        assert response.status_code == 200
+        return response.headers["ETag"], {e["UID"]: e for e in events_of(response.data)}[uid]
+
+    etag = client.get(path(token)).headers["ETag"]
+    later = row.starts_at + timedelta(days=1, hours=5)
+    repair(later, world.rooms["online"])
+    etag, moved = event()
+    assert moved["SEQUENCE"] == "3"
+    assert moved["DTSTART;TZID=Asia/Shanghai"] == later.astimezone(TZ).strftime("%Y%m%dT%H%M%S")
+    assert moved["LOCATION"] == "线上：人民法院在线服务平台"
+    repair(None, None)
+    etag, cancelled = event()
+    assert cancelled["STATUS"] == "CANCELLED" and cancelled["SEQUENCE"] == "4"
+    assert renders.count == 3
+
+
+@pytest.mark.slow
+def test_a_newly_published_schedule_reaches_the_cached_feed(
+    session: Session, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The daily run on the demo center: assign, schedule, then publish; a feed cached before the
+    publication shows the new sessions right after it."""
+    from web import workflow
+    from web.demo import load_demo
+
+    today = date(2026, 11, 20)
+    monkeypatch.setattr(feeds, "utcnow", lambda: datetime(2026, 11, 20, 4, tzinfo=UTC))
+    load_demo(session, today=today, cases=150, people=80)
+    session.commit()
+    run = workflow.assign(session, today=today, time_limit=2)
+    schedule = workflow.schedule(session, run.id, today=today, time_limit=3)
+    person_id = session.scalars(
+        select(SessionParticipant.person_id)
+        .join(SessionRow, SessionRow.id == SessionParticipant.session_id)
+        .where(SessionRow.run_id == schedule.id)
+        .order_by(SessionParticipant.person_id)
+    ).first()
+    assert person_id is not None
+    token = feeds.issue_token(session, person_id=person_id)
+    session.commit()
+    client = app.test_client()
+    before = client.get(path(token))
+    etag = before.headers["ETag"]
+    assert client.get(path(token), headers={"If-None-Match": etag}).status_code == 304
+
+    workflow.publish(session, run.id)
+    after = client.get(path(token), headers={"If-None-Match": etag})
+    assert after.status_code == 200
+    new_uids = {
+        row.uid
+        for row in session.scalars(
+            select(SessionRow)
+            .join(SessionParticipant, SessionParticipant.session_id == SessionRow.id)
+            .where(SessionRow.run_id == schedule.id, SessionParticipant.person_id == person_id)
+        )
+    }
+    shown = {e["UID"].removesuffix("@sutiao") for e in events_of(after.data)}
+    assert new_uids and {u.removesuffix("@sutiao") for u in new_uids} <= shown
+    assert not new_uids & {e["UID"] for e in events_of(before.data)}
+
+
+# --- the feed version: what the cache compares ----------------------------------------------------
+
+
+EVENTS = ("insert", "update", "delete")
+
+
+def version(db: Session) -> int:
+    value = db.scalar(select(FeedVersion.version).where(FeedVersion.id == 1))
+    assert value is not None
+    return value
+
+
+def test_every_feed_table_has_its_version_triggers(session: Session) -> None:
+    """Every write to a table the feed shows raises the version: insert, update, delete (and
+    truncate on PostgreSQL). A migration that recreates one of these tables on SQLite must
+    create its triggers again; this test notices when it does not."""
+    assert set(FEED_TABLES) <= set(inspect(session.get_bind()).get_table_names())
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(
+            text(
+                "SELECT c.relname, t.tgname, t.tgdeferrable, t.tginitdeferred "
+                "FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE t.tgname LIKE 'tr_feed_version%'"
+            )
+        ).all()
+        found = {(table, name) for table, name, _, _ in rows}
+        want = {
+            (t, n) for t in FEED_TABLES for n in ("tr_feed_version", "tr_feed_version_truncate")
+        }
+        assert found == want
+        # The per-row trigger waits for the commit: no lock on the version row before it.
+        assert all(d and i for _, name, d, i in rows if name == "tr_feed_version")
+    else:
+        names = set(session.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")))
+        want_sqlite = {f"tr_feed_version_{t}_{e}" for t in FEED_TABLES for e in EVENTS}
+        assert want_sqlite <= names
+
+
+def test_a_committed_write_to_any_feed_table_raises_the_version(world: World) -> None:
+    db = world.db
+    for table in FEED_TABLES:
+        column = next(iter(inspect(db.get_bind()).get_pk_constraint(table)["constrained_columns"]))
+        before = version(db)
+        db.commit()
+        changed = db.execute(text(f"UPDATE {table} SET {column} = {column}"))
+        assert changed.rowcount > 0, table  # type: ignore[attr-defined]
+        db.commit()
+        assert version(db) > before, table
+    before = version(db)
+    db.execute(text("DELETE FROM session_participants WHERE role = 'leader'"))
+    db.commit()
+    assert version(db) > before
+    before = version(db)
+    db.execute(text("UPDATE rooms SET name = name || '*'"))
+    db.rollback()
+    assert version(db) == before  # a rolled-back write leaves it
+
+
+@pytest.mark.postgres
+def test_postgresql_writers_do_not_wait_on_the_version_until_they_commit(
+    world: World, engine: Engine
+) -> None:
+    """The version row is locked only while a transaction commits: a long writer does not
+    hold up another, and readers see the new version with the new data, not before."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    db = world.db
+    start = version(db)
+    db.commit()
+    with Session(engine) as long_writer, Session(engine) as other:
+        long_writer.execute(text("UPDATE rooms SET name = name || '甲'"))
+        long_writer.flush()
+        other.execute(text("SET LOCAL lock_timeout = '2s'"))
+        other.execute(text("UPDATE people SET name = name || '乙'"))
+        other.commit()  # would time out if the first writer held the version row
+        assert version(db) == start + 1
+        db.commit()
+        long_writer.commit()
+    assert version(db) == start + 2
+
+
+# --- a mediator's own feed through the API --------------------------------------------------------
+
+
+@pytest.fixture
+def mediator(app: Flask, world: World) -> tuple[FlaskClient, str, int]:
+    user = make_user(
+        world.db, "zhangming", "mediator", roster_no=world.people["mediator"].roster_no
+    )
+    client = app.test_client()
+    csrf = login(client, "zhangming")
+    return client, csrf, user.id
+
+
+def test_a_mediator_reads_and_resets_the_feed_through_the_api(
+    world: World, client: FlaskClient, mediator: tuple[FlaskClient, str, int]
+) -> None:
+    api, csrf, user_id = mediator
+    first = api.get("/api/v1/me/feed")
+    assert first.status_code == 200, first.get_json()
+    links = first.get_json()
+    assert set(links) == {"https", "webcal"}
+    assert links["webcal"] == "webcal://" + links["https"].split("://", 1)[1]
+    assert first.headers["Cache-Control"] == "no-store"
+    assert api.get("/api/v1/me/feed").get_json() == links  # the same URL, shown again
+    old = links["https"].rsplit("/", 1)[1].removesuffix(".ics")
+    feed = client.get(path(old))
+    assert feed.status_code == 200 and "X-WR-CALNAME:张明的调解日程" in feed.data.decode()
+
+    assert api.post("/api/v1/me/feed/reset").status_code == 400  # no CSRF token
+    reset = api.post("/api/v1/me/feed/reset", headers={"X-CSRFToken": csrf})
+    assert reset.status_code == 200, reset.get_json()
+    new_links = reset.get_json()
+    assert set(new_links) == {"https", "webcal"} and new_links != links
+    new = new_links["https"].rsplit("/", 1)[1].removesuffix(".ics")
+    assert client.get(path(old)).status_code == 404
+    assert client.get(path(new)).status_code == 200
+    assert api.get("/api/v1/me/feed").get_json() == new_links
+    issued = world.db.scalars(
+        select(AuditEntry).where(AuditEntry.action == "feed_token.issue").order_by(AuditEntry.id)
+    ).all()
+    assert [(e.user_id, e.actor) for e in issued] == [(user_id, f"user:{user_id}")] * 2
+
+
+def test_a_mediator_login_without_a_person_has_no_feed(
+    world: World, mediator: tuple[FlaskClient, str, int]
+) -> None:
+    api, csrf, user_id = mediator
+    user = world.db.get_one(User, user_id)
+    user.person_id = None
+    world.db.commit()
+    for response in (
+        api.get("/api/v1/me/feed"),
+        api.post("/api/v1/me/feed/reset", headers={"X-CSRFToken": csrf}),
+    ):
+        assert response.status_code == 404
+        error = response.get_json()["error"]
+        assert error["code"] == "not_found"
+        assert "not linked to a person" in error["message"]
+    assert world.db.scalars(select(FeedToken)).all() == []
+
+
+def test_the_feed_endpoints_are_in_the_openapi_document(app: Flask) -> None:
+    document = app.test_client().get("/api/v1/openapi.json").get_json()
+    read = document["paths"]["/api/v1/me/feed"]["get"]
+    reset = document["paths"]["/api/v1/me/feed/reset"]["post"]
+    for operation in (read, reset):
+        assert operation["security"] == [{"session": []}]
+        responses = operation["responses"]
+        assert responses["200"]["content"]["application/json"]["schema"]["required"] == [
+            "https",
+            "webcal",
+        ]
+        for status, name in (
+            ("401", "Unauthorized"),
+            ("403", "Forbidden"),
+            ("405", "MethodNotAllowed"),
+            ("429", "RateLimited"),
+            ("500", "InternalError"),
+        ):
+            assert responses[status] == {"$ref": f"#/components/responses/{name}"}
+            assert name in document["components"]["responses"]
+    assert set(document["paths"]["/api/v1/me/feed"]) == {"get"}
+
+
+# --- the migration --------------------------------------------------------------------------------
+
+
+def test_migration_0004_revokes_the_tokens_that_had_no_secret(empty_database_url: str) -> None:
+    engine = make_engine(empty_database_url)
+    try:
+        migrate.upgrade(engine, "0003")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO rooms (name, location, capacity, is_online, equipment, is_active)"
+                    " VALUES ('第一调解室', '中院', 8, false, '[]', true)"
+                )
+            )
+            room_id = conn.scalar(text("SELECT id FROM rooms"))
+            for digest, revoked in (("a" * 64, None), ("b" * 64, NOW)):
+                conn.execute(
+                    text(
+                        "INSERT INTO feed_tokens (token_hash, room_id, created_at, revoked_at) "
+                        "VALUES (:h, :r, :c, :v)"
+                    ),
+                    {"h": digest, "r": room_id, "c": NOW, "v": revoked},
+                )
+        migrate.upgrade(engine)
+        with Session(engine) as db:
+            rows = db.scalars(select(FeedToken).order_by(FeedToken.id)).all()
+            assert [len(r.secret) for r in rows] == [32, 32]
+            assert rows[0].secret != rows[1].secret
+            assert all(r.revoked_at is not None for r in rows)
+            assert rows[1].revoked_at == NOW  # already revoked: left as it was
+            assert version(db) == 0
+        migrate.downgrade(engine, "0003")
+        migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+
+
 # --- CLI ----------------------------------------------------------------------------------------
 
 
@@ -995,15 +1597,24 @@ def test_feed_url_command(world: World, runner: FlaskCliRunner, client: FlaskCli
     assert result.exit_code == 0, result.output
     url = result.output.strip()
     base = runner.app.config["SUTIAO_BASE_URL"].rstrip("/")
-    match = re.fullmatch(re.escape(base) + r"/calendar/([A-Za-z0-9_-]{43,})\.ics", url)
+    match = re.fullmatch(re.escape(base) + r"/calendar/([A-Za-z0-9_-]{43})\.ics", url)
     assert match is not None, url
     first = client.get(path(match.group(1)))
     assert first.status_code == 200
     assert "X-WR-CALNAME:张明的调解日程" in first.data.decode()
 
-    again = runner.invoke(args=["feed-url", str(person.id)]).output.strip()
-    assert again != url
+    # The same URL again, until --reset issues a new one and kills the old.
+    assert runner.invoke(args=["feed-url", str(person.id)]).output.strip() == url
+    webcal = runner.invoke(args=["feed-url", str(person.id), "--webcal"]).output.strip()
+    assert webcal == "webcal://" + url.split("://", 1)[1]
+    reset = runner.invoke(args=["feed-url", str(person.id), "--reset"])
+    assert reset.exit_code == 0, reset.output
+    again = reset.output.strip()
+    assert again != url and again.startswith(f"{base}/calendar/")
     assert client.get(path(match.group(1))).status_code == 404  # the reset killed it
+    assert runner.invoke(args=["feed-url", str(person.id)]).output.strip() == again
+    token = again.rsplit("/", 1)[1].removesuffix(".ics")
+    assert client.get(path(token)).status_code == 200
 
     room = runner.invoke(args=["feed-url", "--room", str(world.rooms["room"].id), "--webcal"])
     assert room.exit_code == 0, room.output
@@ -1012,6 +1623,9 @@ def test_feed_url_command(world: World, runner: FlaskCliRunner, client: FlaskCli
     assert "中院诉调第一调解室日程" in client.get(path(token)).data.decode()
 
     unknown = runner.invoke(args=["feed-url", "999999"])
+    assert unknown.exit_code != 0
+    assert "no person with id 999999" in unknown.output
+    unknown = runner.invoke(args=["feed-url", "999999", "--reset"])
     assert unknown.exit_code != 0
     assert "no person with id 999999" in unknown.output
     neither = runner.invoke(args=["feed-url"])

@@ -81,3 +81,22 @@ def test_leave_needs_ordered_dates_and_a_known_person(demo: Session) -> None:
         )
     with pytest.raises(WorkflowError, match="no person"):
         repairs.record_leave(demo, 999_999, TODAY, TODAY, today=TODAY)
+
+
+def test_scheduling_while_a_repair_is_pending(demo: Session) -> None:
+    """Leave recorded, its repair not yet published: the day's scheduling still succeeds, and
+    the person on leave is booked for nothing that day."""
+    from web import workflow
+
+    row = _upcoming(demo)
+    person = row.participants[0].person_id
+    day = row.starts_at.astimezone(TZ).date()
+    repairs.record_leave(demo, person, day, day, today=TODAY, reason="病假", time_limit=5)
+    run = workflow.assign(demo, today=TODAY, time_limit=3)
+    sched = workflow.schedule(demo, run.id, today=TODAY, time_limit=5)
+    assert sched.status == RunStatus.SUCCEEDED, sched.error
+    placed = demo.scalars(select(SessionRow).where(SessionRow.run_id == sched.id)).all()
+    assert placed
+    for s in placed:
+        if s.starts_at.astimezone(TZ).date() == day:
+            assert person not in {p.person_id for p in s.participants}

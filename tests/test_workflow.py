@@ -299,6 +299,7 @@ def test_major_cases_get_a_case_conference(demo: Session) -> None:
     }
     for row in conferences:
         assert 1 <= len(row.cases) <= workflow.CONFERENCE_CASES
+        assert (row.ends_at - row.starts_at).total_seconds() % 1800 == 0  # the 30-minute grid
         roles = {
             p.role
             for p in demo.scalars(

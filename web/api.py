@@ -256,6 +256,9 @@ def _register_routes() -> None:
 
     api_intake.register(bp)
     api_work.register(bp)
+    from . import feeds
+
+    feeds.register_api(bp)
     auth.allow("api.openapi", "public")
     auth.allow("api.get_case", auth.KEY, auth.COURT)
     auth.allow("api.lookup_cases", auth.KEY, auth.COURT)
@@ -782,4 +785,7 @@ def openapi_document() -> dict[str, Any]:
     }
     document["paths"].update(api_intake.OPENAPI_PATHS)
     document["paths"].update(api_work.openapi_paths())
+    from . import feeds
+
+    document["paths"].update(feeds.OPENAPI_PATHS)
     return document

@@ -73,10 +73,10 @@ def allow(endpoint: str, *who: str) -> None:
 
 # What each role's home is, after login.
 HOME = {
-    COORDINATOR: "pages.index",
-    LEADER: "pages.index",
-    MEDIATOR: "pages.index",
-    COURT: "pages.index",
+    COORDINATOR: "coordinator.today",
+    LEADER: "leader.dashboard",
+    MEDIATOR: "me.index",
+    COURT: "court.index",
     ADMIN: "pages.index",
 }
 
@@ -223,9 +223,11 @@ def logout() -> ResponseReturnValue:
 
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
+    # Access first, then CSRF: a logged-out form post goes to the login page and a wrong
+    # role gets 403, rather than both failing on a token they could not have.
+    app.before_request(_guard_pages)
     csrf.init_app(app)
     app.register_blueprint(bp)
-    app.before_request(_guard_pages)
     app.register_error_handler(403, _forbidden)
 
     @app.context_processor

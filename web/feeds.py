@@ -6,9 +6,18 @@ for each cancelled occurrence and a RECURRENCE-ID override for each moved one. N
 changes unless the database does (or a day passes and the window moves), so an unchanged feed is
 byte-identical and a client's conditional GET gets 304.
 
-The token in the URL carries 256 random bits. Only its SHA-256 digest is stored, so the URL can
-be shown once, when it is issued; issuing a new one for the same owner is the reset, and the old
-URL then answers the same 404 as a URL that never existed.
+The URL token is derived, as Indico does, from a random secret of 256 bits kept per owner in
+its ``feed_tokens`` row: HMAC-SHA256 of the owner under that secret. So the owner's page (and
+``GET /api/v1/me/feed``, ``sutiao feed-url``) can show the same URL again; nothing app-wide such
+as SECRET_KEY goes into it. A request is looked up by the token's SHA-256 (an index), then the
+row's live state and the HMAC are checked. A reset revokes the row and adds one with a fresh
+secret: the old URL then answers the same 404 as a URL that never existed.
+
+A rendered feed is kept in the process (:class:`FeedCache`) with the feed version it was
+rendered at: a counter the database raises in every transaction that writes a table a feed shows
+(models.FeedVersion, the triggers of migration 0004). While the version, the local day and the
+feed's own expiry hold, the feed is answered (200 or 304) from the cache with one query and no
+rendering.
 
 The calendar is written line by line here rather than through icalendar's component model, which
 costs about half a millisecond per event (a 500-event feed would take a quarter of a second); the
@@ -17,24 +26,25 @@ tests parse every kind of feed with icalendar and with Mozilla's ical.js.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import re
-import secrets
 import string
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import click
 from dateutil.rrule import rrulestr
-from flask import Blueprint, Flask, Response, abort, current_app, request
+from flask import Blueprint, Flask, Response, abort, current_app, g, request
 from flask.cli import with_appcontext
-from sqlalchemy import func, or_, select
+from sqlalchemy import Integer, bindparam, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from models import (
@@ -42,6 +52,7 @@ from models import (
     Case,
     CaseParty,
     FeedToken,
+    FeedVersion,
     Institution,
     Person,
     RecurringMeeting,
@@ -51,19 +62,20 @@ from models import (
     SessionParticipant,
 )
 from models import Session as SessionRow
-from models.base import utcnow
+from models.auth import new_feed_secret
+from models.base import UTCDateTime, utcnow
 from models.vocabulary import SessionKind, SessionStatus
 
 from . import audit
-from .auth import allow
+from .auth import MEDIATOR, allow
 from .db import get_session, transaction
 
 # --- tokens ---------------------------------------------------------------------------------
 
-TOKEN_BYTES = 32  # secrets.token_urlsafe(32): 43 characters, 256 random bits
 # A presented token longer than this, or with other characters, is not one of ours.
 TOKEN_MAX = 128
 _TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "-_")
+_TOKEN_CONTEXT = b"sutiao-feed:"  # what the HMAC signs: this and the owner
 
 
 class FeedError(ValueError):
@@ -71,9 +83,22 @@ class FeedError(ValueError):
 
 
 def token_digest(token: str) -> str:
-    """The stored form of a token: SHA-256 hex. Tokens carry 256 random bits, so neither a salt
-    nor a slow hash adds anything, and the lookup is one indexed equality."""
+    """The SHA-256 hex of a URL token: the unique index a request is looked up by."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def derive_token(secret: bytes, *, person_id: int | None, room_id: int | None) -> str:
+    """The URL token of a feed token row: HMAC-SHA256 of the owner under the row's own random
+    secret (Indico's scheme), base64url without padding (43 characters, 256 bits). Nothing
+    app-wide goes into it: rotating SECRET_KEY leaves every subscription working."""
+    owner = f"person:{person_id}" if person_id is not None else f"room:{room_id}"
+    mac = hmac.new(secret, _TOKEN_CONTEXT + owner.encode("ascii"), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")
+
+
+def token_of(row: FeedToken) -> str:
+    """The URL token of ``row``, which can be derived again at any time."""
+    return derive_token(row.secret, person_id=row.person_id, room_id=row.room_id)
 
 
 def _owner(
@@ -104,6 +129,15 @@ def _actor(actor: str | None, user_id: int | None) -> str:
     return f"user:{user_id}" if user_id is not None else "cli"
 
 
+def _live(session: Session, person_id: int | None, room_id: int | None) -> FeedToken | None:
+    return session.scalars(
+        select(FeedToken)
+        .where(_owner_clause(person_id, room_id), FeedToken.revoked_at.is_(None))
+        .order_by(FeedToken.id.desc())
+        .limit(1)
+    ).first()
+
+
 def issue_token(
     session: Session,
     *,
@@ -112,10 +146,22 @@ def issue_token(
     user_id: int | None = None,
     actor: str | None = None,
 ) -> str:
-    """A new feed token for the person or the room; every earlier live token of that owner is
-    revoked (this is the reset). Returns the token, which is never stored."""
+    """A new feed token for the person or the room, with a fresh secret; every earlier live
+    token of that owner is revoked (this is the reset). Returns the URL token. Flushes and
+    audits; the caller commits."""
     # The owner's row lock (PostgreSQL) keeps two concurrent resets from leaving two live URLs.
     owner = _owner(session, person_id, room_id, lock=True)
+    return _issue(session, owner, person_id, room_id, _actor(actor, user_id), user_id)
+
+
+def _issue(
+    session: Session,
+    owner: Person | Room,
+    person_id: int | None,
+    room_id: int | None,
+    actor: str,
+    user_id: int | None,
+) -> str:
     now = utcnow()
     earlier = list(
         session.scalars(
@@ -126,16 +172,21 @@ def issue_token(
     )
     for old in earlier:
         old.revoked_at = now
-    token = secrets.token_urlsafe(TOKEN_BYTES)
+    secret = new_feed_secret()
+    token = derive_token(secret, person_id=person_id, room_id=room_id)
     row = FeedToken(
-        token_hash=token_digest(token), person_id=person_id, room_id=room_id, created_at=now
+        token_hash=token_digest(token),
+        secret=secret,
+        person_id=person_id,
+        room_id=room_id,
+        created_at=now,
     )
     session.add(row)
     session.flush()
     audit.record(
         session,
         "feed_token.issue",
-        actor=_actor(actor, user_id),
+        actor=actor,
         user_id=user_id,
         object_type="feed_token",
         object_id=row.id,
@@ -179,15 +230,25 @@ def revoke_tokens(
     return len(live)
 
 
+def _well_formed(token: str | None) -> bool:
+    return bool(token) and len(token or "") <= TOKEN_MAX and _TOKEN_CHARS.issuperset(token or "")
+
+
+def _genuine(token: str, secret: bytes, person_id: int | None, room_id: int | None) -> bool:
+    expected = derive_token(secret, person_id=person_id, room_id=room_id)
+    return hmac.compare_digest(expected, token)
+
+
 def find_token(session: Session, token: str | None) -> FeedToken | None:
-    """The live token row for this URL token, or None (unknown, malformed or revoked)."""
-    if not token or len(token) > TOKEN_MAX or not _TOKEN_CHARS.issuperset(token):
+    """The live token row for this URL token, or None (unknown, malformed, forged or revoked)."""
+    if token is None or not _well_formed(token):
         return None
-    presented = token_digest(token)
-    row = session.scalars(select(FeedToken).where(FeedToken.token_hash == presented)).one_or_none()
-    if row is None or not hmac.compare_digest(row.token_hash, presented):
+    row = session.scalars(
+        select(FeedToken).where(FeedToken.token_hash == token_digest(token))
+    ).one_or_none()
+    if row is None or row.revoked_at is not None:
         return None
-    return row if row.revoked_at is None else None
+    return row if _genuine(token, row.secret, row.person_id, row.room_id) else None
 
 
 @dataclass(frozen=True)
@@ -203,6 +264,43 @@ def feed_url(token: str, base_url: str | None = None) -> FeedLinks:
     url = f"{base}/calendar/{token}.ics"
     _scheme, _, rest = url.partition("://")
     return FeedLinks(https=url, webcal=f"webcal://{rest}")
+
+
+def current_links(
+    session: Session,
+    *,
+    person_id: int | None = None,
+    room_id: int | None = None,
+    user_id: int | None = None,
+) -> FeedLinks:
+    """The links of the person's (or room's) live feed URL, the same on every call; the first
+    call issues one (audited). Commits when it issued, so the links it returns work at once.
+    Needs the app (``SUTIAO_BASE_URL``)."""
+    _owner(session, person_id, room_id)
+    row = _live(session, person_id, room_id)
+    if row is not None:
+        return feed_url(token_of(row))
+    owner = _owner(session, person_id, room_id, lock=True)
+    row = _live(session, person_id, room_id)  # issued meanwhile, behind the lock
+    if row is not None:
+        return feed_url(token_of(row))
+    token = _issue(session, owner, person_id, room_id, _actor(None, user_id), user_id)
+    session.commit()
+    return feed_url(token)
+
+
+def reset_links(
+    session: Session,
+    *,
+    person_id: int | None = None,
+    room_id: int | None = None,
+    user_id: int | None = None,
+) -> FeedLinks:
+    """A new feed URL for the person (or room): the old one answers 404 from now on. Audited;
+    commits. Needs the app (``SUTIAO_BASE_URL``)."""
+    token = issue_token(session, person_id=person_id, room_id=room_id, user_id=user_id)
+    session.commit()
+    return feed_url(token)
 
 
 # --- the calendar ----------------------------------------------------------------------------
@@ -281,10 +379,17 @@ class Feed:
     etag: str  # SHA-256 of the body, unquoted
     last_modified: datetime
     events: int
+    # The body and Last-Modified stay the same from ``rendered_at`` until ``valid_until``
+    # unless the database changes: the next local midnight (the window moves), or earlier, the
+    # moment a cancelled session is dropped.
+    rendered_at: datetime
+    valid_until: datetime
 
 
-@dataclass(frozen=True)
-class _Event:
+class _Event(NamedTuple):
+    """One VEVENT as written (a tuple: cheap to make, hash and compare, which the memo of
+    written events does for every event of every feed)."""
+
     uid: str
     sequence: int
     stamp: datetime
@@ -324,28 +429,32 @@ def _names(items: Iterable[str]) -> str:
     return "、".join(items)
 
 
-@dataclass
-class _Team:
+class _Team(NamedTuple):
     """The people of one session, as the feed shows them (names of center staff only)."""
 
-    team: list[tuple[str, str, bool]]  # name, role, presiding
-    others: list[tuple[str, str]]
+    team: tuple[tuple[str, str, bool], ...]  # name, role, presiding
+    others: tuple[tuple[str, str], ...]
 
-    def lines(self) -> list[str]:
-        lines = []
-        if self.team:
-            shown = [
-                f"{name}（主持调解员）" if presiding else f"{name}（{ROLE_NAMES.get(role, role)}）"
-                for name, role, presiding in self.team
-            ]
-            lines.append(f"调解团队：{_names(shown)}")
-            presiding_names = [name for name, _, presiding in self.team if presiding]
-            if presiding_names:
-                lines.append(f"主持调解员：{_names(presiding_names)}")
-        if self.others:
-            shown = [f"{name}（{ROLE_NAMES.get(role, role)}）" for name, role in self.others]
-            lines.append(f"其他参加人员：{_names(shown)}")
-        return lines
+    def lines(self) -> tuple[str, ...]:
+        return _team_lines(self)
+
+
+@lru_cache(maxsize=4096)  # a team takes part in many sessions
+def _team_lines(team: _Team) -> tuple[str, ...]:
+    lines = []
+    if team.team:
+        shown = [
+            f"{name}（主持调解员）" if presiding else f"{name}（{ROLE_NAMES.get(role, role)}）"
+            for name, role, presiding in team.team
+        ]
+        lines.append(f"调解团队：{_names(shown)}")
+        presiding_names = [name for name, _, presiding in team.team if presiding]
+        if presiding_names:
+            lines.append(f"主持调解员：{_names(presiding_names)}")
+    if team.others:
+        shown = [f"{name}（{ROLE_NAMES.get(role, role)}）" for name, role in team.others]
+        lines.append(f"其他参加人员：{_names(shown)}")
+    return tuple(lines)
 
 
 @dataclass(slots=True)
@@ -384,6 +493,98 @@ _ITEM_COLUMNS = (
 )
 
 
+def _owned(query: Any, kind: str) -> Any:
+    """``query`` (of sessions) narrowed to the owner, the bound parameter ``owner``."""
+    owner = bindparam("owner", type_=Integer())
+    if kind == "person":
+        # Meeting occurrences reach a person through the meeting's membership instead.
+        return query.where(
+            SessionRow.recurring_meeting_id.is_(None),
+            SessionRow.id.in_(
+                select(SessionParticipant.session_id).where(SessionParticipant.person_id == owner)
+            ),
+        )
+    # A room shows its own sessions, and a meeting occurrence moved here from another room
+    # (as a plain event: the series itself lives in the meeting's room).
+    foreign = select(RecurringMeeting.id).where(
+        RecurringMeeting.is_published.is_(True),
+        or_(RecurringMeeting.room_id.is_(None), RecurringMeeting.room_id != owner),
+    )
+    return query.where(
+        SessionRow.room_id == owner,
+        or_(
+            SessionRow.recurring_meeting_id.is_(None),
+            SessionRow.recurring_meeting_id.in_(foreign),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class _Queries:
+    """The statements of one kind of feed, built once (building and caching a statement per
+    request costs more than running it); parameters ``owner``, ``start`` and ``end``."""
+
+    items: Any
+    left_window: Any
+    cases: Any
+    people: Any
+    teams: Any
+    institutions: Any
+
+
+@lru_cache(maxsize=2)
+def _queries(kind: str) -> _Queries:
+    start = bindparam("start", type_=UTCDateTime())
+    end = bindparam("end", type_=UTCDateTime())
+    in_window = (
+        SessionRow.is_published.is_(True),
+        SessionRow.starts_at < end,
+        SessionRow.ends_at > start,
+    )
+    # The feed's sessions as a subquery for the details: no long list of ids to bind.
+    ids = _owned(select(SessionRow.id).where(*in_window), kind)
+    case_ids = select(SessionCase.case_id).where(SessionCase.session_id.in_(ids))
+    return _Queries(
+        items=_owned(select(*_ITEM_COLUMNS).where(*in_window), kind),
+        left_window=_owned(
+            select(func.max(SessionRow.ends_at)).where(
+                SessionRow.is_published.is_(True), SessionRow.ends_at <= start
+            ),
+            kind,
+        ),
+        cases=select(
+            SessionCase.session_id, Case.id, Case.case_number, Case.cause_text, Case.updated_at
+        )
+        .join(Case, Case.id == SessionCase.case_id)
+        .where(SessionCase.session_id.in_(ids))
+        .order_by(Case.case_number),
+        people=select(
+            SessionParticipant.session_id,
+            SessionParticipant.person_id,
+            SessionParticipant.role,
+            Person.name,
+            Person.roster_no,
+        )
+        .join(Person, Person.id == SessionParticipant.person_id)
+        .where(SessionParticipant.session_id.in_(ids)),
+        teams=select(
+            Assignment.case_id,
+            Assignment.person_id,
+            Assignment.role,
+            Assignment.is_presiding,
+            Assignment.assigned_at,
+            Person.name,
+            Person.roster_no,
+        )
+        .join(Person, Person.id == Assignment.person_id)
+        .where(Assignment.case_id.in_(case_ids)),
+        institutions=select(CaseParty.case_id, Institution.name)
+        .join(Institution, Institution.id == CaseParty.institution_id)
+        .where(CaseParty.case_id.in_(case_ids))
+        .order_by(CaseParty.case_id, CaseParty.role.desc(), CaseParty.position),
+    )
+
+
 class _Loader:
     """Reads what one feed shows; every query is bounded by the owner and the window."""
 
@@ -392,25 +593,26 @@ class _Loader:
         self.window = window
         self.now = now
         self.stamps: list[datetime] = []  # moments the body changed: Last-Modified is the max
+        self.expiries: list[datetime] = []  # moments ahead at which the body will change
         self.rooms: dict[int, Room] = {}
-        self.ids: Any = None  # subqueries of the feed's sessions and their cases
-        self.case_ids: Any = None
+        self.locations: dict[int | None, str | None] = {}
+        self.queries = _queries("person")
+        self.params: dict[str, Any] = {}
+
+    def _rows(self, statement: Any) -> Sequence[Any]:
+        # Plain columns straight from the connection, fetched at once: no ORM machinery (and
+        # no fetch) per row.
+        return self.session.connection().execute(statement, self.params).all()
 
     # sessions -------------------------------------------------------------------------------
 
     def sessions(self, person_id: int | None, room_id: int | None) -> list[_Item]:
-        in_window = (
-            SessionRow.is_published.is_(True),
-            SessionRow.starts_at < self.window.end,
-            SessionRow.ends_at > self.window.start,
-        )
-        query = self._owned(select(*_ITEM_COLUMNS).where(*in_window), person_id, room_id)
-        # The same sessions as a subquery for the details: no long list of ids to bind.
-        self.ids = self._owned(select(SessionRow.id).where(*in_window), person_id, room_id)
-        self.case_ids = select(SessionCase.case_id).where(SessionCase.session_id.in_(self.ids))
-        items = [_Item(*row) for row in self.session.execute(query)]
+        self.queries = _queries("person" if person_id is not None else "room")
+        owner = person_id if person_id is not None else room_id
+        self.params = {"owner": owner, "start": self.window.start, "end": self.window.end}
+        items = [_Item(*row) for row in self._rows(self.queries.items)]
         items = [item for item in items if self.shown(item)]
-        self._left_window(person_id, room_id)
+        self._left_window()
         self._details(items)
         return items
 
@@ -424,43 +626,16 @@ class _Loader:
             if gone <= self.now:
                 self.stamps.append(gone)
                 return False
+            self.expiries.append(gone)
         self.stamps.append(item.updated_at)
         # A session enters the window at the midnight 180 days before its day.
         day = item.starts_at.astimezone(TZ).date()
         self.stamps.append(_midnight(day - timedelta(days=DAYS_AHEAD)))
         return True
 
-    def _owned(self, query: Any, person_id: int | None, room_id: int | None) -> Any:
-        if person_id is not None:
-            # Meeting occurrences reach a person through the meeting's membership instead.
-            return query.where(
-                SessionRow.recurring_meeting_id.is_(None),
-                SessionRow.id.in_(
-                    select(SessionParticipant.session_id).where(
-                        SessionParticipant.person_id == person_id
-                    )
-                ),
-            )
-        # A room shows its own sessions, and a meeting occurrence moved here from another room
-        # (as a plain event: the series itself lives in the meeting's room).
-        foreign = select(RecurringMeeting.id).where(
-            RecurringMeeting.is_published.is_(True),
-            or_(RecurringMeeting.room_id.is_(None), RecurringMeeting.room_id != room_id),
-        )
-        return query.where(
-            SessionRow.room_id == room_id,
-            or_(
-                SessionRow.recurring_meeting_id.is_(None),
-                SessionRow.recurring_meeting_id.in_(foreign),
-            ),
-        )
-
-    def _left_window(self, person_id: int | None, room_id: int | None) -> None:
+    def _left_window(self) -> None:
         """The last session that slid out of the window's back changed the body then."""
-        query = select(func.max(SessionRow.ends_at)).where(
-            SessionRow.is_published.is_(True), SessionRow.ends_at <= self.window.start
-        )
-        last_end = self.session.scalar(self._owned(query, person_id, room_id))
+        last_end = self._rows(self.queries.left_window)[0][0]
         if last_end is not None:
             local = last_end.astimezone(TZ)
             day = local.date() if local.time() == time() else local.date() + timedelta(days=1)
@@ -471,30 +646,19 @@ class _Loader:
         by_id = {item.id: item for item in items}
         if not by_id:
             return
-        for session_id, case_id, number, cause, updated_at in self.session.execute(
-            select(
-                SessionCase.session_id, Case.id, Case.case_number, Case.cause_text, Case.updated_at
-            )
-            .join(Case, Case.id == SessionCase.case_id)
-            .where(SessionCase.session_id.in_(self.ids))
-            .order_by(Case.case_number)
-        ).tuples():
+        for session_id, case_id, number, cause, updated_at in self._rows(self.queries.cases):
             if session_id in by_id:  # not a cancelled session already dropped
                 by_id[session_id].cases.append((case_id, number, cause))
                 self.stamps.append(updated_at)
-        for session_id, person_id, role, name, roster_no in self.session.execute(
-            select(
-                SessionParticipant.session_id,
-                SessionParticipant.person_id,
-                SessionParticipant.role,
-                Person.name,
-                Person.roster_no,
-            )
-            .join(Person, Person.id == SessionParticipant.person_id)
-            .where(SessionParticipant.session_id.in_(self.ids))
-        ).tuples():
+        for session_id, person_id, role, name, roster_no in self._rows(self.queries.people):
             if session_id in by_id:
                 by_id[session_id].people.append((person_id, role, name, roster_no))
+
+    def location(self, room_id: int | None) -> str | None:
+        """The LOCATION of a room (None: no room), written once per feed."""
+        if room_id not in self.locations:
+            self.locations[room_id] = _location(self.room(room_id))
+        return self.locations[room_id]
 
     def room(self, room_id: int | None) -> Room | None:
         if room_id is None:
@@ -509,19 +673,9 @@ class _Loader:
         case_ids = {case[0] for item in items for case in item.cases}
         assigned: dict[int, list[tuple[int, str, bool, str, str]]] = defaultdict(list)
         if case_ids:
-            for case_id, person_id, role, presiding, at, name, roster_no in self.session.execute(
-                select(
-                    Assignment.case_id,
-                    Assignment.person_id,
-                    Assignment.role,
-                    Assignment.is_presiding,
-                    Assignment.assigned_at,
-                    Person.name,
-                    Person.roster_no,
-                )
-                .join(Person, Person.id == Assignment.person_id)
-                .where(Assignment.case_id.in_(self.case_ids))
-            ).tuples():
+            for case_id, person_id, role, presiding, at, name, roster_no in self._rows(
+                self.queries.teams
+            ):
                 if case_id in case_ids:
                     assigned[case_id].append((person_id, role, presiding, name, roster_no))
                     self.stamps.append(at)
@@ -549,8 +703,8 @@ class _Loader:
                 key=lambda p: (_ROLE_ORDER.get(p[1], 9), p[3]),
             )
             teams[item.id] = _Team(
-                [(name, role, presiding) for name, role, presiding, _ in ranked],
-                [(name, role) for _, role, name, _ in others],
+                tuple((name, role, presiding) for name, role, presiding, _ in ranked),
+                tuple((name, role) for _, role, name, _ in others),
             )
         return teams
 
@@ -559,12 +713,7 @@ class _Loader:
         names are read here."""
         names: dict[int, list[str]] = defaultdict(list)
         if any(item.cases for item in items):
-            for case_id, name in self.session.execute(
-                select(CaseParty.case_id, Institution.name)
-                .join(Institution, Institution.id == CaseParty.institution_id)
-                .where(CaseParty.case_id.in_(self.case_ids))
-                .order_by(CaseParty.case_id, CaseParty.role.desc(), CaseParty.position)
-            ).tuples():
+            for case_id, name in self._rows(self.queries.institutions):
                 if name not in names[case_id]:
                     names[case_id].append(name)
         return names
@@ -595,7 +744,7 @@ class _Loader:
         occurrence outside the window must still not reappear at its old time."""
         found: dict[int, list[_Item]] = defaultdict(list)
         if meetings:
-            for row in self.session.execute(
+            for row in self.session.connection().execute(
                 select(*_ITEM_COLUMNS)
                 .where(
                     SessionRow.recurring_meeting_id.in_([m.id for m in meetings]),
@@ -727,7 +876,7 @@ def _meeting_events(
 
 
 def _session_event(
-    item: _Item, room: Room | None, team: _Team | None, institutions: dict[int, list[str]]
+    item: _Item, location: str | None, team: _Team | None, institutions: dict[int, list[str]]
 ) -> _Event:
     kind = KIND_NAMES.get(item.kind, item.kind)
     numbers = [number for _, number, _ in item.cases]  # in 案号 order
@@ -751,7 +900,6 @@ def _session_event(
         lines.append(f"当事机构：{_names(dict.fromkeys(parties))}")
     if team is not None:
         lines.extend(team.lines())
-    location = _location(room)
     if location:
         lines.append(f"地点：{location}")
     if cancelled:
@@ -785,7 +933,7 @@ def build_feed(
     teams = loader.teams(items)
     institutions = loader.institutions(items)
     events = [
-        [_session_event(item, loader.room(item.room_id), teams.get(item.id), institutions)]
+        [_session_event(item, loader.location(item.room_id), teams.get(item.id), institutions)]
         for item in items
     ]
     meetings = loader.meetings(person_id, room_id)
@@ -795,7 +943,8 @@ def build_feed(
         if series:
             events.append(series)
         events.extend(
-            [_session_event(item, loader.room(item.room_id), None, institutions)] for item in strays
+            [_session_event(item, loader.location(item.room_id), None, institutions)]
+            for item in strays
         )
     # A series stays together, master first; series and sessions in time order.
     events.sort(key=lambda group: (group[0].start.astimezone(UTC), group[0].uid))
@@ -803,12 +952,16 @@ def build_feed(
     body = render_calendar(name, flat)
     # Every moment the body changed, capped at now (a writer's clock may run a little ahead).
     changed = max(loader.stamps, default=_NEVER)
+    tomorrow = _midnight(now.astimezone(TZ).date() + timedelta(days=1))
+    ahead = [moment for moment in (*loader.expiries, changed) if moment > now]
     return Feed(
         name=name,
         body=body,
         etag=hashlib.sha256(body).hexdigest(),
         last_modified=min(changed, now),
         events=len(flat),
+        rendered_at=now,
+        valid_until=min([tomorrow, *ahead]),
     )
 
 
@@ -825,7 +978,8 @@ def _text(value: str) -> str:
 
 
 def _local(m: datetime) -> str:
-    return f"{m.year:04}{m.month:02}{m.day:02}T{m.hour:02}{m.minute:02}{m.second:02}"
+    """20261204T090000: the wall-clock time as it stands, without a zone."""
+    return "%04d%02d%02dT%02d%02d%02d" % (m.year, m.month, m.day, m.hour, m.minute, m.second)  # noqa: UP031
 
 
 def _utc(moment: datetime) -> str:
@@ -894,10 +1048,27 @@ def render_calendar(name: str, events: Sequence[_Event]) -> bytes:
     years = [e.start.year for e in events] or [2000]
     for tzid in zones:
         lines.extend(_vtimezone(tzid, min(years), max(years) + 1))
-    for event in events:
-        lines.extend(_event_lines(event))
-    lines.append("END:VCALENDAR")
-    return b"\r\n".join(_fold(line.encode("utf-8")) for line in lines) + b"\r\n"
+    head = [_fold(line.encode("utf-8")) for line in lines]
+    return b"\r\n".join([*head, *map(_event_block, events), b"END:VCALENDAR"]) + b"\r\n"
+
+
+def clear_memos() -> None:
+    """Forget the written events and teams (benchmarks: a first render in a process)."""
+    _written.cache_clear()
+    _team_lines.cache_clear()
+
+
+def _event_block(event: _Event) -> bytes:
+    """One VEVENT, its lines folded and joined with CRLF (none after the last)."""
+    # Aware datetimes compare by instant: the zone they are written in is part of the key.
+    return _written(event, _tzid(event.start))
+
+
+# An event is written the same way whichever feed shows it and whenever: a feed rendered again
+# after a change (to one session, or to anything elsewhere) writes most of its events from here.
+@lru_cache(maxsize=8192)
+def _written(event: _Event, tzid: str) -> bytes:
+    return b"\r\n".join(_fold(line.encode("utf-8")) for line in _event_lines(event))
 
 
 def _event_lines(event: _Event) -> list[str]:
@@ -929,6 +1100,80 @@ def _event_lines(event: _Event) -> list[str]:
     return lines
 
 
+# --- the cache ----------------------------------------------------------------------------------
+
+CACHE_EXTENSION = "sutiao.feed_cache"
+CACHE_MAX_BYTES = 64 * 1024 * 1024  # per process; the least recently served feeds go first
+
+
+class FeedCache:
+    """Rendered feeds of one app in one process, by owner, each with the feed version it was
+    rendered at (models.FeedVersion: the database raises it in every transaction that writes
+    anything a feed shows). A feed is served again without rendering while the version is the
+    same and its own ``valid_until`` (the next local midnight, or a cancelled session's drop)
+    has not come; otherwise it is rendered afresh, and if the body is byte-identical, it has
+    the same ETag as before."""
+
+    def __init__(self, max_bytes: int = CACHE_MAX_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._feeds: OrderedDict[tuple[str, int], tuple[int, Feed]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, owner: tuple[str, int], version: int, now: datetime) -> Feed | None:
+        with self._lock:
+            entry = self._feeds.get(owner)
+            if entry is None:
+                return None
+            seen, feed = entry
+            if seen != version or not feed.rendered_at <= now < feed.valid_until:
+                return None
+            self._feeds.move_to_end(owner)
+            return feed
+
+    def put(self, owner: tuple[str, int], version: int, feed: Feed) -> None:
+        with self._lock:
+            old = self._feeds.pop(owner, None)
+            if old is not None:
+                self._bytes -= len(old[1].body)
+            if len(feed.body) > self.max_bytes:
+                return
+            self._feeds[owner] = (version, feed)
+            self._bytes += len(feed.body)
+            while self._bytes > self.max_bytes:
+                _, (_, dropped) = self._feeds.popitem(last=False)
+                self._bytes -= len(dropped.body)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._feeds.clear()
+            self._bytes = 0
+
+
+# The live owner of a token and the feed version, in one query prepared once.
+_LOOKUP = select(
+    FeedToken.person_id,
+    FeedToken.room_id,
+    FeedToken.secret,
+    FeedToken.revoked_at,
+    select(FeedVersion.version).where(FeedVersion.id == 1).scalar_subquery(),
+).where(FeedToken.token_hash == bindparam("digest"))
+
+
+def _lookup(session: Session, token: str) -> tuple[int | None, int | None, int | None] | None:
+    """The live owner of a URL token, and the feed version, in one query; None for a token
+    that is unknown, malformed, forged or revoked."""
+    if not _well_formed(token):
+        return None
+    row = session.connection().execute(_LOOKUP, {"digest": token_digest(token)}).one_or_none()
+    if row is None:
+        return None
+    person_id, room_id, secret, revoked_at, version = row
+    if revoked_at is not None or not _genuine(token, secret, person_id, room_id):
+        return None
+    return person_id, room_id, version
+
+
 # --- HTTP ---------------------------------------------------------------------------------------
 
 bp = Blueprint("feeds", __name__)
@@ -938,12 +1183,23 @@ bp = Blueprint("feeds", __name__)
 def calendar(token: str) -> Response:
     """The feed. No content negotiation and no compression: calendar clients send all kinds of
     Accept headers and some mishandle gzip. A wrong or revoked token gets Flask's own 404, the
-    same as a path that does not exist."""
+    same as a path that does not exist. An unchanged feed comes from the cache: one query (the
+    token and the feed version) and no rendering, for a 304 as for a full answer."""
     session = get_session()
-    row = find_token(session, token)
-    if row is None:
+    found = _lookup(session, token)
+    if found is None:
         abort(404)
-    feed = build_feed(session, person_id=row.person_id, room_id=row.room_id)
+    person_id, room_id, version = found
+    owner = ("person", person_id) if person_id is not None else ("room", room_id or 0)
+    cache: FeedCache | None = current_app.extensions.get(CACHE_EXTENSION)
+    if version is None:
+        cache = None  # no feed_version row: nothing to compare, render every time
+    now = utcnow()
+    feed = cache.get(owner, version, now) if cache is not None and version is not None else None
+    if feed is None:
+        feed = build_feed(session, person_id=person_id, room_id=room_id, now=now)
+        if cache is not None and version is not None:
+            cache.put(owner, version, feed)
     response = Response(feed.body, status=200)
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
     response.set_etag(feed.etag)
@@ -960,30 +1216,179 @@ def calendar(token: str) -> Response:
 allow("feeds.calendar", "public")
 
 
+# --- the API: a mediator's own feed -------------------------------------------------------------
+
+API_ENDPOINTS = {"my_feed": "GET", "reset_my_feed": "POST"}  # api.<name> in web/auth.py
+
+
+def _my_person_id() -> int:
+    from .api import ApiError
+
+    user = g.get("user")
+    person_id = None if user is None else user.person_id
+    if person_id is None:
+        raise ApiError(
+            404,
+            "not_found",
+            "this login is not linked to a person on the roster, so it has no calendar feed; "
+            "an administrator links it (sutiao create-user --person ROSTER_NO)",
+            {"person_id": "missing"},
+        )
+    return int(person_id)
+
+
+def _links_response(links: FeedLinks) -> Response:
+    from .api import json_response
+
+    # The links are the feed's secret: not for any cache.
+    return json_response(
+        {"https": links.https, "webcal": links.webcal}, headers={"Cache-Control": "no-store"}
+    )
+
+
+def my_feed() -> Response:
+    """GET /api/v1/me/feed: the logged-in mediator's feed links (issued on first use)."""
+    person_id = _my_person_id()
+    session = get_session()
+    with transaction(session):
+        links = current_links(session, person_id=person_id, user_id=int(g.user.id))
+    return _links_response(links)
+
+
+def reset_my_feed() -> Response:
+    """POST /api/v1/me/feed/reset: new feed links; the old URL answers 404 from now on."""
+    person_id = _my_person_id()
+    session = get_session()
+    with transaction(session):
+        links = reset_links(session, person_id=person_id, user_id=int(g.user.id))
+    return _links_response(links)
+
+
+def register_api(bp: Blueprint) -> None:
+    """Add ``GET /me/feed`` and ``POST /me/feed/reset`` to the API blueprint (before it is
+    registered), for mediators."""
+    bp.add_url_rule("/me/feed", endpoint="my_feed", view_func=my_feed, methods=["GET"])
+    bp.add_url_rule(
+        "/me/feed/reset", endpoint="reset_my_feed", view_func=reset_my_feed, methods=["POST"]
+    )
+    for endpoint in API_ENDPOINTS:
+        allow(f"{bp.name}.{endpoint}", MEDIATOR)
+
+
+_LINKS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["https", "webcal"],
+    "additionalProperties": False,
+    "properties": {
+        "https": {
+            "type": "string",
+            "format": "uri",
+            "example": "https://tiao.example.cn/calendar/3q2-7w….ics",
+        },
+        "webcal": {
+            "type": "string",
+            "description": "the same URL for calendar apps to subscribe to",
+            "example": "webcal://tiao.example.cn/calendar/3q2-7w….ics",
+        },
+    },
+}
+_NO_PERSON = {
+    "description": "this login is linked to no person on the roster, so it has no feed",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+_ERRORS: dict[str, Any] = {
+    "401": {"$ref": "#/components/responses/Unauthorized"},
+    "403": {"$ref": "#/components/responses/Forbidden"},
+    "404": _NO_PERSON,
+    "405": {"$ref": "#/components/responses/MethodNotAllowed"},
+    "429": {"$ref": "#/components/responses/RateLimited"},
+    "500": {"$ref": "#/components/responses/InternalError"},
+}
+OPENAPI_PATHS: dict[str, Any] = {
+    "/api/v1/me/feed": {
+        "get": {
+            "operationId": "getMyFeed",
+            "summary": "The logged-in mediator's iCal feed links",
+            "description": (
+                "The https:// and webcal:// links of the mediator's personal feed "
+                "(/calendar/<token>.ics), the same on every call until a reset; the first call "
+                "issues the feed. The links are secret: whoever has one can read the calendar."
+            ),
+            "security": [{"session": []}],
+            "responses": {
+                "200": {
+                    "description": "the feed links",
+                    "content": {"application/json": {"schema": _LINKS_SCHEMA}},
+                },
+                **_ERRORS,
+            },
+        }
+    },
+    "/api/v1/me/feed/reset": {
+        "post": {
+            "operationId": "resetMyFeed",
+            "summary": "A new feed URL; the old one answers 404 from now on",
+            "description": (
+                "Revokes the mediator's feed URL and issues a new one (audited). Calendars "
+                "subscribed to the old URL stop updating and must subscribe to the new one. "
+                "No body; a logged-in browser sends the page's CSRF token in X-CSRFToken."
+            ),
+            "security": [{"session": []}],
+            "responses": {
+                "200": {
+                    "description": "the new feed links",
+                    "content": {"application/json": {"schema": _LINKS_SCHEMA}},
+                },
+                "400": {
+                    "description": "the CSRF token is missing or invalid",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
+                },
+                **_ERRORS,
+            },
+        }
+    },
+}
+
+
+# --- CLI ------------------------------------------------------------------------------------------
+
+
 @click.command("feed-url")
 @click.argument("person_id", type=int, required=False)
 @click.option(
-    "--room", "room_id", type=int, metavar="ROOM_ID", help="Issue the feed of this room instead."
+    "--room", "room_id", type=int, metavar="ROOM_ID", help="The feed of this room instead."
 )
 @click.option("--webcal", is_flag=True, help="Print the webcal:// link instead of https.")
+@click.option("--reset", is_flag=True, help="Issue a new URL; the old one answers 404 from now on.")
 @with_appcontext
-def feed_url_command(person_id: int | None, room_id: int | None, webcal: bool) -> None:
-    """Issue a new iCal feed URL for a person (or a room) and print it.
+def feed_url_command(person_id: int | None, room_id: int | None, webcal: bool, reset: bool) -> None:
+    """Print the iCal feed URL of a person (or a room), issuing it on first use.
 
-    The person's (or room's) earlier feed URL stops working: this is also the reset.
+    The URL stays the same until it is reset (--reset, the person's page or the API).
     """
     if (person_id is None) == (room_id is None):
         raise click.UsageError("give either PERSON_ID or --room ROOM_ID")
     session = get_session()
+    operation = reset_links if reset else current_links
     try:
         with transaction(session):
-            token = issue_token(session, person_id=person_id, room_id=room_id, actor="cli")
+            links = operation(session, person_id=person_id, room_id=room_id)
     except FeedError as exc:
         raise click.ClickException(str(exc)) from None
-    links = feed_url(token)
     click.echo(links.webcal if webcal else links.https)
 
 
+def _cache_enabled(value: object) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() not in ("0", "false", "no", "off", "")
+    return bool(value)
+
+
 def init_app(app: Flask) -> None:
-    """The feed blueprint (the feed-url command is in web/cli.py's COMMANDS)."""
+    """The feed blueprint and its cache (``SUTIAO_FEED_CACHE``; the feed-url command is in
+    web/cli.py's COMMANDS, the API views in web/api.py's ``_register_routes``)."""
     app.register_blueprint(bp)
+    if _cache_enabled(app.config.get("SUTIAO_FEED_CACHE", True)):
+        app.extensions[CACHE_EXTENSION] = FeedCache()
