@@ -62,7 +62,7 @@ format: $(VENV)/.installed-test
 #      and commit the .pot, .po and .mo together. tests/test_i18n.py fails on an untranslated
 #      msgid, a fuzzy entry, a placeholder mismatch or a stale .mo.
 translations: $(VENV)/.installed-app
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k gettext -k ngettext:1,2 \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k _t -k gettext -k ngettext:1,2 \
 		--project=Sutiao --version=0.1.0 -o web/translations/messages.pot .
 	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching
 	$(BIN)/pybabel compile -d web/translations -D messages --statistics

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "web" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
 MO = PO.with_suffix(".mo")
 # The same keywords as the Makefile's `translations` target (checked below).
-KEYWORDS = ("-k", "_l", "-k", "gettext", "-k", "ngettext:1,2")
+KEYWORDS = ("-k", "_l", "-k", "_t", "-k", "gettext", "-k", "ngettext:1,2")
 FIX = (
     "run `make translations`, fill in the empty msgstr in "
     "web/translations/en/LC_MESSAGES/messages.po, then run `make translations` again"

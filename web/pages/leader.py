@@ -40,7 +40,6 @@ def _helpers() -> dict[str, Any]:
 
 
 def _charts(data: dashboard.Dashboard) -> dict[str, Any]:
-    t = gettext
     loads = [x for x in data.loads if x.percent is not None]
     busiest = sorted(
         (x for x in loads if x.active + x.new > 0), key=lambda x: (-(x.active + x.new), x.roster_no)
@@ -48,65 +47,65 @@ def _charts(data: dashboard.Dashboard) -> dict[str, Any]:
     return {
         "utilisation_all": charts.columns(
             [(f"{x.name}（{x.roster_no}）", [x.percent or 0.0]) for x in loads],
-            title=t("全体人员利用率（按高低排列）"),
-            empty=t("暂无调解员或专家"),
+            title=gettext("全体人员利用率（按高低排列）"),
+            empty=gettext("暂无调解员或专家"),
             width=900,
             height=200,
             show_labels=False,
             show_values=False,
             ref=100,
-            ref_label=t("满负荷 100%"),
+            ref_label=gettext("满负荷 100%"),
             y_fmt=lambda v: f"{v:.0f}%",
         ),
         "utilisation_top": charts.hbars(
             [(x.name, [x.active, x.new]) for x in busiest],
-            title=t("在办与新分派案件最多的人员"),
-            series=[t("在办"), t("待发布新案")],
-            empty=t("暂无在办案件"),
+            title=gettext("在办与新分派案件最多的人员"),
+            series=[gettext("在办"), gettext("待发布新案")],
+            empty=gettext("暂无在办案件"),
             width=560,
             label_width=90,
             bar=14,
         ),
         "slack": charts.columns(
             [(label, [n]) for label, n in data.slack_histogram],
-            title=t("已发布调解距期限的工作日数"),
-            empty=t("暂无已发布的调解"),
+            title=gettext("已发布调解距期限的工作日数"),
+            empty=gettext("暂无已发布的调解"),
             width=420,
             height=220,
         ),
         "status": charts.hbars(
-            [(t(display.label(display.STATUS, s)), [n]) for s, n in data.by_status],
-            title=t("案件状态分布"),
+            [(gettext(display.label(display.STATUS, s)), [n]) for s, n in data.by_status],
+            title=gettext("案件状态分布"),
             width=420,
             label_width=100,
             bar=16,
         ),
         "court": charts.hbars(
             [(s.label, [s.open, s.closed]) for s in data.by_court],
-            title=t("各法院案件"),
-            series=[t("在办"), t("已结")],
-            empty=t("暂无案件"),
+            title=gettext("各法院案件"),
+            series=[gettext("在办"), gettext("已结")],
+            empty=gettext("暂无案件"),
             width=420,
             label_width=110,
             bar=16,
         ),
         "category": charts.hbars(
             [
-                (t(display.label(display.CATEGORY, s.key)), [s.open, s.closed])
+                (gettext(display.label(display.CATEGORY, s.key)), [s.open, s.closed])
                 for s in data.by_category
             ],
-            title=t("各案由案件"),
-            series=[t("在办"), t("已结")],
-            empty=t("暂无案件"),
+            title=gettext("各案由案件"),
+            series=[gettext("在办"), gettext("已结")],
+            empty=gettext("暂无案件"),
             width=420,
             label_width=150,
             bar=16,
         ),
         "outcomes": charts.columns(
             [(m.month, [m.settled, m.failed, m.withdrawn]) for m in data.outcomes],
-            title=t("各月结案及结果"),
-            series=[t("调解成功"), t("调解不成"), t("撤回")],
-            empty=t("暂无结案"),
+            title=gettext("各月结案及结果"),
+            series=[gettext("调解成功"), gettext("调解不成"), gettext("撤回")],
+            empty=gettext("暂无结案"),
             width=560,
             height=240,
         ),
