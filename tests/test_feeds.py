@@ -724,6 +724,32 @@ def test_fold_keeps_escapes_and_characters_whole(value: str) -> None:
     assert feeds.fold("SUMMARY:short") == "SUMMARY:short"
 
 
+def test_events_at_the_same_instants_in_other_zones_are_written_apart() -> None:
+    """Written events are remembered by value, and aware datetimes compare by instant: the
+    zone they are written in must keep two such events apart."""
+    start = datetime(2027, 3, 16, 17, 0, tzinfo=TZ)
+    event = feeds._Event(
+        uid="meeting-x@sutiao",
+        sequence=0,
+        stamp=NOW,
+        start=start,
+        end=start + timedelta(hours=1),
+        summary="例会",
+        description="类型：工作例会",
+        location=None,
+        status="CONFIRMED",
+        rrule="FREQ=WEEKLY;BYDAY=TU",
+    )
+    berlin = ZoneInfo("Europe/Berlin")
+    moved = event._replace(start=start.astimezone(berlin), end=event.end.astimezone(berlin))
+    assert moved == event  # the same instants
+    shanghai = feeds.render_calendar("x", [event]).decode()
+    assert "DTSTART;TZID=Asia/Shanghai:20270316T170000" in shanghai
+    elsewhere = feeds.render_calendar("x", [moved]).decode()
+    assert "DTSTART;TZID=Europe/Berlin:20270316T100000" in elsewhere
+    assert "Asia/Shanghai:2027" not in elsewhere
+
+
 # --- a reschedule through the real repair operation ---------------------------------------------
 
 

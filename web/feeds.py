@@ -596,6 +596,7 @@ class _Loader:
         self.expiries: list[datetime] = []  # moments ahead at which the body will change
         self.rooms: dict[int, Room] = {}
         self.locations: dict[int | None, str | None] = {}
+        self.latest: datetime | None = None  # the latest start of a session shown
         self.queries = _queries("person")
         self.params: dict[str, Any] = {}
 
@@ -628,10 +629,16 @@ class _Loader:
                 return False
             self.expiries.append(gone)
         self.stamps.append(item.updated_at)
-        # A session enters the window at the midnight 180 days before its day.
-        day = item.starts_at.astimezone(TZ).date()
-        self.stamps.append(_midnight(day - timedelta(days=DAYS_AHEAD)))
+        if self.latest is None or item.starts_at > self.latest:
+            self.latest = item.starts_at  # see entered()
         return True
+
+    def entered(self) -> datetime | None:
+        """When the latest session shown entered the window: the midnight 180 days before its
+        day (the latest of those moments over all the sessions shown)."""
+        if self.latest is None:
+            return None
+        return _midnight(self.latest.astimezone(TZ).date() - timedelta(days=DAYS_AHEAD))
 
     def _left_window(self) -> None:
         """The last session that slid out of the window's back changed the body then."""
@@ -951,7 +958,8 @@ def build_feed(
     flat = [event for group in events for event in group]
     body = render_calendar(name, flat)
     # Every moment the body changed, capped at now (a writer's clock may run a little ahead).
-    changed = max(loader.stamps, default=_NEVER)
+    entered = loader.entered()
+    changed = max([*loader.stamps, entered] if entered else loader.stamps, default=_NEVER)
     tomorrow = _midnight(now.astimezone(TZ).date() + timedelta(days=1))
     ahead = [moment for moment in (*loader.expiries, changed) if moment > now]
     return Feed(
