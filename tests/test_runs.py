@@ -191,6 +191,8 @@ def test_bad_run_requests_name_the_field(coordinator: tuple[FlaskClient, dict[st
         ({"kind": "assign", "today": "2026-13-01"}, "today"),
         ({"kind": "assign", "colour": "red"}, "colour"),
         ({"kind": "schedule"}, "assign_run"),
+        ({"kind": "schedule", "assign_run": 2**100}, "assign_run"),  # found by the fuzzer
+        ({"kind": "assign", "parent": -1}, "parent"),
         ({}, "kind"),
     ]
     for body, field in cases:

@@ -69,6 +69,8 @@ def _body(fields: dict[str, tuple[type | tuple[type, ...], bool]]) -> dict[str, 
         ok = isinstance(value, kind) and not (isinstance(value, bool) and bool not in _kinds(kind))
         if not ok:
             details[name] = f"must be {_type_name(kind)}, got {type(value).__name__}"
+        elif isinstance(value, int) and not isinstance(value, bool) and not 0 <= value <= MAX_ID:
+            details[name] = f"out of range: must be between 0 and {MAX_ID}"
     if details:
         raise ApiError(400, "invalid_request", "invalid request body", details)
     return data
@@ -451,8 +453,18 @@ _RUN_BODY = {
         "kind": {"type": "string", "enum": ["assign", "schedule"]},
         "time_limit": {"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": 3600},
         "today": {"type": "string", "format": "date"},
-        "parent": {"type": "integer", "description": "re-run this assignment run, keeping pins"},
-        "assign_run": {"type": "integer", "description": "kind schedule: the run to schedule"},
+        "parent": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": MAX_ID,
+            "description": "re-run this assignment run, keeping pins",
+        },
+        "assign_run": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": MAX_ID,
+            "description": "kind schedule: the run to schedule",
+        },
     },
 }
 _REASON_BODY = {
@@ -466,7 +478,7 @@ _OVERRIDE_BODY = {
     "required": ["person", "reason"],
     "additionalProperties": False,
     "properties": {
-        "person": {"type": "integer"},
+        "person": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
         "reason": {"type": "string", "minLength": 1},
         "today": {"type": "string", "format": "date"},
     },
