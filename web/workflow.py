@@ -305,6 +305,26 @@ def assign(
     return execute_run(session, run.id, on_progress=on_progress)
 
 
+def _recorder(
+    on_progress: Callable[[dict[str, Any]], None] | None,
+) -> tuple[list[dict[str, Any]], Callable[[Any], None]]:
+    """A solver progress callback that keeps the trace (seconds, objective, bound) and passes
+    each point on."""
+    trace: list[dict[str, Any]] = []
+
+    def progress(event: Any) -> None:
+        point = {
+            "seconds": round(event.seconds, 3),
+            "objective": event.objective,
+            "bound": event.bound,
+        }
+        trace.append(point)
+        if on_progress is not None:
+            on_progress(point)
+
+    return trace, progress
+
+
 def _execute_assign(
     session: Session,
     run: AssignmentRun,
@@ -328,17 +348,7 @@ def _execute_assign(
         pins=pins,
         previous=previous,
     )
-    trace: list[dict[str, Any]] = []
-
-    def progress(event: Any) -> None:
-        point = {
-            "seconds": round(event.seconds, 3),
-            "objective": event.objective,
-            "bound": event.bound,
-        }
-        trace.append(point)
-        if on_progress is not None:
-            on_progress(point)
+    trace, progress = _recorder(on_progress)
 
     result = solve_matching(
         day.problem, time_limit=float(params["time_limit"]), progress=progress, stop=stop
@@ -516,17 +526,7 @@ def _execute_schedule(
     if parent.status != RunStatus.SUCCEEDED:
         raise Conflict(f"assignment run {parent.id} is {parent.status}, not succeeded")
     problem, meta = _scheduling_problem(session, parent, date.fromisoformat(run.params["today"]))
-    trace: list[dict[str, Any]] = []
-
-    def progress(event: Any) -> None:
-        point = {
-            "seconds": round(event.seconds, 3),
-            "objective": event.objective,
-            "bound": event.bound,
-        }
-        trace.append(point)
-        if on_progress is not None:
-            on_progress(point)
+    trace, progress = _recorder(on_progress)
 
     result = solve_schedule(
         problem, time_limit=float(run.params["time_limit"]), progress=progress, stop=stop
