@@ -135,6 +135,22 @@ def _finish(session: Session, run_id: int, status: str, error: str | None) -> No
         session.commit()
 
 
+def _check_time_limit(time_limit: float) -> None:
+    if not 0 < time_limit <= MAX_TIME_LIMIT:
+        raise WorkflowError(
+            f"time limit must be in (0, {MAX_TIME_LIMIT}] seconds, not {time_limit}"
+        )
+
+
+def _queue(session: Session, run: AssignmentRun, user_id: int | None) -> AssignmentRun:
+    """Store a queued run with its audit entry."""
+    session.add(run)
+    session.flush()
+    _audit_run(session, "run.queue", run, user_id, {"kind": run.kind, "params": run.params})
+    session.commit()
+    return run
+
+
 def create_assign_run(
     session: Session,
     *,
@@ -146,10 +162,7 @@ def create_assign_run(
 ) -> AssignmentRun:
     """Queue a matcher run on the day's received cases (a re-run of ``parent_run_id`` keeps
     its pins). Nothing is solved yet: :func:`execute_run` does that, here or in a worker."""
-    if not 0 < time_limit <= MAX_TIME_LIMIT:
-        raise WorkflowError(
-            f"time limit must be in (0, {MAX_TIME_LIMIT}] seconds, not {time_limit}"
-        )
+    _check_time_limit(time_limit)
     if parent_run_id is not None:
         _get_run(session, parent_run_id, RunKind.ASSIGN)
     run = AssignmentRun(
@@ -164,11 +177,7 @@ def create_assign_run(
             "small_claims_threshold": str(small_claims_threshold),
         },
     )
-    session.add(run)
-    session.flush()
-    _audit_run(session, "run.queue", run, user_id, {"kind": run.kind, "params": run.params})
-    session.commit()
-    return run
+    return _queue(session, run, user_id)
 
 
 def create_schedule_run(
@@ -180,10 +189,7 @@ def create_schedule_run(
     user_id: int | None = None,
 ) -> AssignmentRun:
     """Queue the scheduling of a succeeded assignment run's sessions."""
-    if not 0 < time_limit <= MAX_TIME_LIMIT:
-        raise WorkflowError(
-            f"time limit must be in (0, {MAX_TIME_LIMIT}] seconds, not {time_limit}"
-        )
+    _check_time_limit(time_limit)
     parent = _get_run(session, assign_run_id, RunKind.ASSIGN)
     if parent.status != RunStatus.SUCCEEDED:
         raise Conflict(f"assignment run {assign_run_id} is {parent.status}, not succeeded")
@@ -194,11 +200,7 @@ def create_schedule_run(
         created_by_id=user_id,
         params={"today": today.isoformat(), "time_limit": time_limit},
     )
-    session.add(run)
-    session.flush()
-    _audit_run(session, "run.queue", run, user_id, {"kind": run.kind, "params": run.params})
-    session.commit()
-    return run
+    return _queue(session, run, user_id)
 
 
 def execute_run(
