@@ -491,3 +491,16 @@ def test_court_code_list_matches_the_reference(session: Session) -> None:
     # The scope tests above rely on 豫08 being the parent of the basic courts.
     parent = session.scalars(select(Court).where(Court.code == "豫08")).one()
     assert {c.code for c in parent.children} >= {"豫0802", "豫0811"}
+
+
+def test_autocommit_session_must_be_chosen_before_the_session_opens(app: Flask) -> None:
+    from web.db import get_session, use_autocommit_session
+
+    with app.test_request_context("/api/v1/cases/x"):
+        session = use_autocommit_session()
+        assert session.get_bind().get_execution_options()["isolation_level"] == "AUTOCOMMIT"
+        assert get_session() is session
+    with app.test_request_context("/api/v1/cases/x"):
+        get_session()
+        with pytest.raises(RuntimeError, match="already open"):
+            use_autocommit_session()

@@ -52,8 +52,16 @@ def test_authenticate_accepts_the_key_and_marks_it_used(session: Session) -> Non
     key, plaintext = apikeys.create_api_key(session, "豫0802")
     session.commit()
     assert key.last_used_at is None
-    assert apikeys.authenticate(session, plaintext) is key
+    caller = apikeys.authenticate(session, plaintext)
+    assert caller is not None
+    assert (caller.id, caller.prefix, caller.court_id) == (key.id, key.prefix, key.court_id)
+    assert caller.courts == {key.court_id}
+    session.refresh(key)
     assert key.last_used_at is not None
+    first_use = key.last_used_at
+    assert apikeys.authenticate(session, plaintext) == caller
+    session.refresh(key)
+    assert key.last_used_at == first_use  # moves at most once a minute
     assert apikeys.authenticate(session, plaintext + "x") is None
     assert apikeys.authenticate(session, plaintext[:-1]) is None
     assert apikeys.authenticate(session, key.key_hash) is None  # the digest is not a key
@@ -91,6 +99,20 @@ def test_visible_courts_intermediate_sees_its_basic_courts(session: Session) -> 
     assert apikeys.visible_court_ids(session, basic) == {_court_id(session, "豫0802")}
 
 
+def test_authenticate_reads_the_visible_courts_with_the_key(session: Session) -> None:
+    intermediate, plaintext = apikeys.create_api_key(session, "豫08")
+    basic, basic_plaintext = apikeys.create_api_key(session, "豫0802")
+    caller = apikeys.authenticate(session, plaintext)
+    assert caller is not None
+    assert caller.courts == apikeys.visible_court_ids(session, intermediate)
+    assert len(caller.courts) == 11
+    basic_caller = apikeys.authenticate(session, basic_plaintext)
+    assert basic_caller is not None and basic_caller.courts == {basic.court_id}
+    apikeys.revoke_api_key(session, basic.prefix)
+    session.commit()
+    assert apikeys.authenticate(session, basic_plaintext) is None
+
+
 # --- CLI -----------------------------------------------------------------------------------
 
 
@@ -104,8 +126,10 @@ def test_cli_create_prints_the_key_once_with_a_warning(
     assert result.output.count(keys[0]) == 1
     assert "only time it is shown" in result.output
     with Session(engine) as s:
-        found = apikeys.authenticate(s, keys[0])
-        assert found is not None and found.label == "立案庭"
+        caller = apikeys.authenticate(s, keys[0])
+        assert caller is not None
+        found = s.get_one(ApiKey, caller.id)
+        assert found.label == "立案庭"
 
     listing = runner.invoke(args=["list-api-keys"])
     assert listing.exit_code == 0, listing.output

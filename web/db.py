@@ -31,6 +31,9 @@ def init_app(app: Flask) -> None:
     engine = app.config.get("SUTIAO_ENGINE") or make_engine(app.config["SUTIAO_DATABASE_URL"])
     app.extensions["sutiao.engine"] = engine
     app.extensions["sutiao.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+    app.extensions["sutiao.autocommit_sessionmaker"] = sessionmaker(
+        bind=engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+    )
     app.teardown_appcontext(_close_session)
 
 
@@ -42,6 +45,20 @@ def get_session() -> Session:
     """The request's (or CLI command's) session, created on first use."""
     if "db_session" not in g:
         g.db_session = current_app.extensions["sutiao.sessionmaker"]()
+    return g.db_session  # type: ignore[no-any-return]
+
+
+def use_autocommit_session() -> Session:
+    """Make the request's session one in autocommit mode: no BEGIN and COMMIT round trips.
+
+    Only for requests whose every write is one statement, which is atomic on its own, and whose
+    reads need no common snapshot beyond what READ COMMITTED gives each statement anyway: the
+    court lookup, whose one write is the multi-row insert of its read audit (python -m
+    benchmarks.web measures the saving). Must come before anything else opens the session.
+    """
+    if "db_session" in g:
+        raise RuntimeError("the request's session is already open; choose autocommit first")
+    g.db_session = current_app.extensions["sutiao.autocommit_sessionmaker"]()
     return g.db_session  # type: ignore[no-any-return]
 
 
