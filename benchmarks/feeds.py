@@ -30,14 +30,10 @@ import os
 import secrets
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -45,6 +41,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from .harness import BenchmarkError, free_port, fresh_database, gunicorn, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Asia/Shanghai")
@@ -61,22 +59,7 @@ BANKS = (
 CAUSES = ("金融借款合同纠纷", "信用卡纠纷", "保证合同纠纷", "融资租赁合同纠纷")
 
 
-class BenchmarkError(RuntimeError):
-    """The benchmark could not run; the message says which step failed and why."""
-
-
 # --- measurements -------------------------------------------------------------------------------
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """The nearest-rank ``q``-th percentile (0 < q <= 100) of ``values``; 0.0 when empty."""
-    if not 0 < q <= 100:
-        raise ValueError(f"percentile: q must be in (0, 100], got {q}")
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * q // 100))
-    return float(ordered[int(rank) - 1])
 
 
 @dataclass(frozen=True)
@@ -279,30 +262,6 @@ def build_center(database_url: str, events: int, today: date) -> int:
         engine.dispose()
 
 
-@contextlib.contextmanager
-def fresh_database(admin_url: str) -> Iterator[str]:
-    """A new, empty database on the server of ``admin_url``; dropped on exit."""
-    from sqlalchemy import create_engine, make_url, text
-    from sqlalchemy.exc import OperationalError
-
-    name = f"sutiao_feedbench_{secrets.token_hex(5)}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        try:
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-        except OperationalError as exc:
-            where = make_url(admin_url).render_as_string(hide_password=True)
-            raise BenchmarkError(f"cannot create a database on {where}: {exc}") from exc
-        try:
-            yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
 # --- in-process rendering -----------------------------------------------------------------------
 
 
@@ -314,7 +273,7 @@ def measure_render(
     first time in a process), ``warm`` as rendered again after a change elsewhere, and the CPU
     time of the warm renders (what this process itself used: on a busy machine, wall time also
     counts the waits for a CPU)."""
-    from web import create_app, feeds
+    from web import create_app, feeds, gunicorn_conf
     from web.db import get_session
 
     app = create_app({"SUTIAO_DATABASE_URL": database_url})
@@ -325,6 +284,9 @@ def measure_render(
             for _ in range(3):  # warm-up: statement caches, the connection pool
                 feeds.build_feed(session, person_id=person_id)
                 session.rollback()
+            # What a gunicorn worker does once it has loaded the app (web/gunicorn_conf.py):
+            # the long-lived heap leaves the collector's generations.
+            gunicorn_conf.post_worker_init(None)
             samples: dict[str, list[float]] = {"cold": [], "warm": [], "warm_cpu": []}
             for _ in range(renders):
                 feeds.clear_memos()
@@ -359,53 +321,6 @@ def feed_path(database_url: str, person_id: int, base_url: str) -> str:
 # --- gunicorn -----------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _stop(process: subprocess.Popen[bytes], grace: float = 20) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)  # gunicorn: graceful shutdown
-        try:
-            process.wait(grace)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-@contextlib.contextmanager
-def gunicorn(env: dict[str, str], cwd: Path, port: int, workers: int) -> Iterator[None]:
-    """``gunicorn "web:create_app()"`` on 127.0.0.1:port, healthy; stopped on exit."""
-    command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}"]
-    command += ["-k", "gthread", "--threads", "2", "--log-level", "warning", "web:create_app()"]
-    log = cwd / f"gunicorn-{port}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                if process.poll() is not None:
-                    tail = log.read_text(errors="replace")[-3000:]
-                    raise BenchmarkError(f"gunicorn exited with {process.returncode}:\n{tail}")
-                try:
-                    url = f"http://127.0.0.1:{port}/healthz"
-                    with urllib.request.urlopen(url, timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except (OSError, urllib.error.URLError):
-                    pass
-                if time.monotonic() > deadline:
-                    raise BenchmarkError("gunicorn did not answer /healthz within 60 s")
-                time.sleep(0.2)
-            yield
-        finally:
-            _stop(process)
-
-
 def http_timings(
     port: int, path: str, headers: dict[str, str], requests: int, expect: int
 ) -> tuple[Timing, str, int]:
@@ -437,7 +352,7 @@ def measure_http(
 ) -> dict[str, Any]:
     port = free_port()
     run_env = {**env, "SUTIAO_FEED_CACHE": "1" if cache else "0"}
-    with gunicorn(run_env, cwd, port, workers):
+    with gunicorn(run_env, cwd, port, workers=workers, threads=2):
         full, etag, size = http_timings(port, path, {}, requests, 200)
         not_modified, _, _ = http_timings(port, path, {"If-None-Match": etag}, requests, 304)
     return {"cache": cache, "bytes": size, "full": full, "not_modified": not_modified}
@@ -451,7 +366,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         with contextlib.ExitStack() as stack:
             if args.pg_url:
-                database_url = stack.enter_context(fresh_database(args.pg_url))
+                database_url = stack.enter_context(fresh_database(args.pg_url, "sutiao_feedbench"))
                 backend = "postgresql"
             else:
                 database_url = f"sqlite:///{workdir / 'bench.sqlite'}"

@@ -114,7 +114,8 @@ def test_gunicorn_serves_the_court_lookup_from_postgresql(
     assert key is not None, created
 
     port = _free_port()
-    command = [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}"]
+    command = [sys.executable, "-m", "gunicorn", "-c", "python:web.gunicorn_conf"]
+    command += ["--workers", "2", "--bind", f"127.0.0.1:{port}"]
     if gunicorn.version_info >= (27,):
         command.append("--no-control-socket")  # a fixed per-user path; other servers may run
     command.append("web:create_app()")
@@ -169,3 +170,16 @@ def test_gunicorn_serves_the_court_lookup_from_postgresql(
                 process.wait()
     assert process.returncode == 0, log.read_text()
     assert "Traceback" not in log.read_text()
+
+
+def test_settings_module_freezes_the_loaded_heap_in_each_worker() -> None:
+    import gc
+
+    from web import gunicorn_conf
+
+    assert gc.get_freeze_count() == 0
+    try:
+        gunicorn_conf.post_worker_init(None)
+        assert gc.get_freeze_count() > 1000  # the modules, the app, SQLAlchemy's mappers
+    finally:
+        gc.unfreeze()
