@@ -49,8 +49,9 @@ def _now() -> datetime:
 class Executor(Protocol):
     name: str
 
-    def submit(self, app: Flask, run_id: int) -> str | None:
-        """Start ``run_id`` in the background; returns the queue's job id, if any."""
+    def submit(self, app: Flask, run_id: int, time_limit: float) -> str | None:
+        """Start ``run_id`` (whose solver may take ``time_limit`` seconds) in the background;
+        returns the queue's job id, if any."""
 
 
 class InlineExecutor:
@@ -62,7 +63,7 @@ class InlineExecutor:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sutiao-run")
         self.futures: dict[int, Future[None]] = {}
 
-    def submit(self, app: Flask, run_id: int) -> str | None:
+    def submit(self, app: Flask, run_id: int, time_limit: float) -> str | None:
         self.futures[run_id] = self._pool.submit(execute_in_app, app, run_id)
         return None
 
@@ -90,8 +91,7 @@ class RQExecutor:
 
         return Queue(self.queue_name, connection=self.connection)
 
-    def submit(self, app: Flask, run_id: int) -> str | None:
-        time_limit = float(_run_params(app, run_id).get("time_limit", 60))
+    def submit(self, app: Flask, run_id: int, time_limit: float) -> str | None:
         job = self.queue().enqueue(
             "web.runs.rq_job",
             run_id,
@@ -119,12 +119,6 @@ class RQExecutor:
             text = (info.exc_string if info is not None else None) or ""
             error = text.strip().splitlines()[-1] if text.strip() else None
         return (str(status) if status is not None else None), error
-
-
-def _run_params(app: Flask, run_id: int) -> dict[str, Any]:
-    with app.extensions["sutiao.sessionmaker"]() as session:
-        run = session.get(AssignmentRun, run_id)
-        return dict(run.params) if run is not None else {}
 
 
 def executor(app: Flask | None = None) -> InlineExecutor | RQExecutor:
@@ -196,7 +190,7 @@ def _hand_over(session: Session, run: AssignmentRun) -> AssignmentRun:
     run.executor = chosen.name
     session.commit()
     try:
-        job_id = chosen.submit(app, run.id)
+        job_id = chosen.submit(app, run.id, float((run.params or {}).get("time_limit", 60)))
     except Exception as error:
         # The queue is unreachable: the run cannot start, and says why.
         workflow._fail(session, run.id, error)
