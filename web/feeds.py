@@ -68,7 +68,7 @@ from models.vocabulary import SessionKind, SessionStatus
 
 from . import audit
 from .auth import MEDIATOR, allow
-from .db import get_session, transaction
+from .db import autocommit_connection, get_session, transaction
 
 # --- tokens ---------------------------------------------------------------------------------
 
@@ -1168,12 +1168,14 @@ _LOOKUP = select(
 ).where(FeedToken.token_hash == bindparam("digest"))
 
 
-def _lookup(session: Session, token: str) -> tuple[int | None, int | None, int | None] | None:
-    """The live owner of a URL token, and the feed version, in one query; None for a token
-    that is unknown, malformed, forged or revoked."""
+def _lookup(token: str) -> tuple[int | None, int | None, int | None] | None:
+    """The live owner of a URL token, and the feed version, in one autocommit query (no
+    transaction: this is all a 304 costs); None for a token that is unknown, malformed, forged
+    or revoked."""
     if not _well_formed(token):
         return None
-    row = session.connection().execute(_LOOKUP, {"digest": token_digest(token)}).one_or_none()
+    with autocommit_connection() as connection:
+        row = connection.execute(_LOOKUP, {"digest": token_digest(token)}).one_or_none()
     if row is None:
         return None
     person_id, room_id, secret, revoked_at, version = row
@@ -1193,8 +1195,7 @@ def calendar(token: str) -> Response:
     Accept headers and some mishandle gzip. A wrong or revoked token gets Flask's own 404, the
     same as a path that does not exist. An unchanged feed comes from the cache: one query (the
     token and the feed version) and no rendering, for a 304 as for a full answer."""
-    session = get_session()
-    found = _lookup(session, token)
+    found = _lookup(token)
     if found is None:
         abort(404)
     person_id, room_id, version = found
@@ -1205,7 +1206,7 @@ def calendar(token: str) -> Response:
     now = utcnow()
     feed = cache.get(owner, version, now) if cache is not None and version is not None else None
     if feed is None:
-        feed = build_feed(session, person_id=person_id, room_id=room_id, now=now)
+        feed = build_feed(get_session(), person_id=person_id, room_id=room_id, now=now)
         if cache is not None and version is not None:
             cache.put(owner, version, feed)
     response = Response(feed.body, status=200)
