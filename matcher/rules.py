@@ -9,8 +9,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from .problem import EXPERT, MEDIATOR, Case, MatchingProblem, Person
+from .problem import EXPERT, MEDIATOR, Case, MatchingProblem, Person, Settings
 from .result import AVAILABILITY, CAPACITY, ELIGIBILITY, RECUSAL, ROSTER_SCOPE
+
+# The recusal grounds, in the order they are checked.
+OTHER_ROLE = "other_role"  # another role in the same case (Art. 16): no waiver lifts it
+AFFILIATION = "affiliation"  # a current or recent tie to an institution that is a party
+DECLARED_CONFLICT = "declared_conflict"  # a conflict the person declared
+RECUSAL_GROUNDS = (OTHER_ROLE, AFFILIATION, DECLARED_CONFLICT)
+WAIVABLE_GROUNDS = (AFFILIATION, DECLARED_CONFLICT)  # by the recorded consent of both parties
 
 
 def served_courts(problem: MatchingProblem, person: Person) -> frozenset[str]:
@@ -23,20 +30,32 @@ def served_courts(problem: MatchingProblem, person: Person) -> frozenset[str]:
     return frozenset(out)
 
 
+def recusal_grounds(settings: Settings, case: Case, person: Person) -> tuple[str, ...]:
+    """Every recusal ground between the person and the case, waived or not, in the order of
+    :data:`RECUSAL_GROUNDS`."""
+    grounds: list[str] = []
+    if person.id in case.other_roles:
+        grounds.append(OTHER_ROLE)
+    cutoff = settings.today - timedelta(days=settings.lookback_days)
+    if any(
+        aff.institution in case.parties and (aff.until is None or aff.until >= cutoff)
+        for aff in person.affiliations
+    ):
+        grounds.append(AFFILIATION)
+    if case.id in person.conflict_cases or person.conflict_institutions & case.parties:
+        grounds.append(DECLARED_CONFLICT)
+    return tuple(grounds)
+
+
 def recusal_ground(problem: MatchingProblem, case: Case, person: Person) -> str | None:
     """Why the person must step aside from the case, or None. Waivers lift affiliation and
     declared-conflict grounds; another role in the same case cannot be waived (Art. 16)."""
     if person.id in case.other_roles:
-        return "other_role"
+        return OTHER_ROLE
     if person.id in case.waivers:
         return None
-    cutoff = problem.settings.today - timedelta(days=problem.settings.lookback_days)
-    for aff in person.affiliations:
-        if aff.institution in case.parties and (aff.until is None or aff.until >= cutoff):
-            return "affiliation"
-    if case.id in person.conflict_cases or person.conflict_institutions & case.parties:
-        return "declared_conflict"
-    return None
+    grounds = recusal_grounds(problem.settings, case, person)
+    return grounds[0] if grounds else None
 
 
 def free_minutes_before(problem: MatchingProblem, case: Case, person: Person) -> int:

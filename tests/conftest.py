@@ -3,7 +3,9 @@
 Database tests run on both backends: SQLite always, PostgreSQL when SUTIAO_TEST_PG_URL points at
 a server (``.ci/run`` starts one). With CI=true or SUTIAO_REQUIRE_PG=1 a missing server fails the
 run instead of skipping. Every test gets its own migrated database, cloned from a template that is
-built once per backend, so tests can commit, roll back and run the CLI for real.
+built once per backend, so tests can commit, roll back and run the CLI for real. A test that uses
+the ``demo_center`` fixture gets its database with the demo center already loaded (the day and
+size below), cloned from a second template: loading it takes seconds, and some 200 tests use it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -23,6 +26,7 @@ from sqlalchemy.orm import Session
 from models import migrate
 from web import create_app
 from web.db import make_engine
+from web.demo import load_demo
 from web.reference import load_reference
 
 PG_URL_ENV = "SUTIAO_TEST_PG_URL"
@@ -42,13 +46,21 @@ def _skip_or_fail_pg(reason: str) -> None:
     pytest.skip(f"PostgreSQL tests skipped: {reason}; run `bash .ci/run` or set {PG_URL_ENV}")
 
 
+# The demo center the ``demo_center`` fixture provides: load_demo(today=, cases=, people=).
+DEMO_TODAY = date(2026, 11, 20)  # a Friday
+DEMO_CASES = 150
+DEMO_PEOPLE = 80
+
+
 class Backend:
-    """Creates throwaway databases on one backend from a migrated template."""
+    """Creates throwaway databases on one backend from templates: migrated with the reference
+    data, and that plus the demo center."""
 
     def __init__(self, name: str, workdir: Path) -> None:
         self.name = name
         self.workdir = workdir
         self._template: str | None = None
+        self._demo_template: str | None = None
         self._created: list[str] = []  # only these are dropped: other runs may share the server
 
     def empty_url(self) -> str:
@@ -72,8 +84,22 @@ class Backend:
                 session.commit()
             engine.dispose()
             self._template = url
+        return self._clone(self._template)
+
+    def demo_url(self) -> str:
+        if self._demo_template is None:
+            url = self.migrated_url()
+            engine = make_engine(url)
+            with Session(engine) as session:
+                load_demo(session, today=DEMO_TODAY, cases=DEMO_CASES, people=DEMO_PEOPLE)
+                session.commit()
+            engine.dispose()  # a PostgreSQL template must have no connections
+            self._demo_template = url
+        return self._clone(self._demo_template)
+
+    def _clone(self, template_url: str) -> str:
         if self.name == "sqlite":
-            src = make_url(self._template).database
+            src = make_url(template_url).database
             assert src is not None
             dst = self.workdir / f"db_{uuid.uuid4().hex[:10]}.sqlite"
             shutil.copyfile(src, dst)
@@ -81,7 +107,7 @@ class Backend:
         admin = _pg_admin_url()
         assert admin is not None
         name = f"sutiao_test_{uuid.uuid4().hex[:10]}"
-        template = make_url(self._template).database
+        template = make_url(template_url).database
         self._admin_exec(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         self._created.append(name)
         return make_url(admin).set(database=name).render_as_string(hide_password=False)
@@ -148,8 +174,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 @pytest.fixture
-def database_url(backend: Backend) -> str:
-    """A fresh database at head with the reference data loaded."""
+def demo_center() -> date:
+    """Asks for the demo center (see DEMO_*) in the test's database; its day is returned."""
+    return DEMO_TODAY
+
+
+@pytest.fixture
+def database_url(backend: Backend, request: pytest.FixtureRequest) -> str:
+    """A fresh database at head with the reference data loaded, and the demo center too when
+    the test uses ``demo_center``."""
+    if "demo_center" in request.fixturenames:
+        return backend.demo_url()
     return backend.migrated_url()
 
 

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Case, Court, Person, User
+from models import AssignmentRun, Case, Court, Person, Proposal, User
 from models.case_number import parse_case_number
 
 
@@ -93,3 +93,36 @@ def login(client: FlaskClient, username: str, password: str = "correct horse 12"
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     return token
+
+
+def recused_replacement(
+    session: Session, run: AssignmentRun, today: date
+) -> tuple[Proposal, Person] | None:
+    """A proposed mediator of ``run`` and a mediator who could replace them but for an
+    affiliation with a party (their only recusal ground, so one waiver lifts it); None when the
+    data has no such pair."""
+    from dataclasses import replace
+
+    from matcher.rules import pair_violation, recusal_grounds
+    from web.assignment import build_day_problem
+
+    day = build_day_problem(session, today=today).problem
+    proposals = session.scalars(
+        select(Proposal).where(Proposal.run_id == run.id).order_by(Proposal.id)
+    ).all()
+    for proposal in proposals:
+        if proposal.role != "mediator":
+            continue
+        case = day.cases[day.case_index[str(proposal.case_id)]]
+        team = {p.person_id for p in proposals if p.case_id == proposal.case_id}
+        for person in day.people:
+            if int(person.id) in team or "mediator" not in person.roles:
+                continue
+            if recusal_grounds(day.settings, case, person) != ("affiliation",):
+                continue
+            waived = replace(case, waivers=frozenset({person.id}))
+            if pair_violation(day, waived, person, "mediator") is None and not (
+                proposal.is_presiding and case.needs_senior_presiding and not person.is_senior
+            ):
+                return proposal, session.get_one(Person, int(person.id))
+    return None

@@ -23,7 +23,6 @@ from models.vocabulary import SessionStatus
 from scheduler.problem import TZ
 from web import api, create_app, workflow
 from web.apikeys import create_api_key, revoke_api_key
-from web.demo import load_demo
 
 TODAY = date(2026, 11, 20)
 # The lookup's "now": the morning of the demo day, so that the published sessions lie ahead.
@@ -36,9 +35,8 @@ def _fixed_now(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def demo(session: Session) -> Session:
-    load_demo(session, today=TODAY, cases=150, people=80)
-    session.commit()
+def demo(session: Session, demo_center: date) -> Session:
+    assert demo_center == TODAY  # the demo center is in the database already
     return session
 
 

@@ -9,25 +9,21 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from factories import login, make_user
+from factories import login, make_user, recused_replacement
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from matcher.rules import pair_violation, recusal_ground
 from models import AssignmentRun, Case, Person, Proposal
 from models import Session as SessionRow
 from models.vocabulary import CaseStatus, RunStatus, SessionStatus
 from scheduler.problem import TZ
 from web import api, coordination, repairs, runs, workflow
-from web.assignment import build_day_problem
-from web.demo import load_demo
 
 TODAY = date(2026, 11, 20)  # a Friday; the demo is built around it
 NOW = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
@@ -43,9 +39,8 @@ def _fixed_now(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def demo(session: Session) -> Session:
-    load_demo(session, today=TODAY, cases=150, people=80)
-    session.commit()
+def demo(session: Session, demo_center: date) -> Session:
+    assert demo_center == TODAY  # the demo center is in the database already
     make_user(session, "coord", "coordinator")
     return session
 
@@ -372,25 +367,10 @@ def test_a_recused_override_asks_for_both_parties_waiver(
     client: FlaskClient, demo: Session
 ) -> None:
     run = _assigned(demo)
-    day = build_day_problem(demo, today=TODAY).problem
-    for proposal in _proposals(demo, run):
-        if proposal.role != "mediator":
-            continue
-        case = day.cases[day.case_index[str(proposal.case_id)]]
-        team = {p.person_id for p in run.proposals if p.case_id == proposal.case_id}
-        for person in day.people:
-            if int(person.id) in team or "mediator" not in person.roles:
-                continue
-            if recusal_ground(day, case, person) is None:
-                continue
-            waived = replace(case, waivers=frozenset({person.id}))
-            if pair_violation(day, waived, person, "mediator") is None:
-                break
-        else:
-            continue
-        break
-    else:
+    found = recused_replacement(demo, run, TODAY)
+    if found is None:
         pytest.skip("no recused but otherwise eligible mediator in this demo")
+    proposal, person = found
     page = _text(
         _post(
             client,

@@ -22,7 +22,6 @@ from models import AuditEntry, Case, Person, Proposal, WeightProfile
 from models import Session as SessionRow
 from models.vocabulary import CaseStatus
 from web import dashboard, workflow
-from web.demo import load_demo
 from web.pages import display
 
 TODAY = date(2026, 11, 20)  # a Friday
@@ -34,9 +33,8 @@ def _fixed_day(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def demo(session: Session) -> Session:
-    load_demo(session, today=TODAY, cases=150, people=80)
-    session.commit()
+def demo(session: Session, demo_center: date) -> Session:
+    assert demo_center == TODAY  # the demo center is in the database already
     return session
 
 

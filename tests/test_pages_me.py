@@ -30,7 +30,6 @@ from models import Session as SessionRow
 from models.vocabulary import OPEN_CASE_STATUSES, RunKind, RunStatus, SessionStatus
 from scheduler.problem import TZ
 from web import workflow
-from web.demo import load_demo
 from web.pages import display
 
 TODAY = date(2026, 11, 20)  # a Friday
@@ -42,9 +41,8 @@ def _fixed_day(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def demo(session: Session) -> Session:
-    load_demo(session, today=TODAY, cases=150, people=80)
-    session.commit()
+def demo(session: Session, demo_center: date) -> Session:
+    assert demo_center == TODAY  # the demo center is in the database already
     return session
 
 

@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 from models import AssignmentRun, Proposal
 from models.vocabulary import RunStatus
 from web import create_app, runs
-from web.demo import load_demo
 
 TODAY = date(2026, 11, 20)
 SUTIAO = str(Path(sys.executable).parent / "sutiao")
@@ -79,9 +78,8 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def demo(session: Session) -> Session:
-    load_demo(session, today=TODAY, cases=150, people=80)
-    session.commit()
+def demo(session: Session, demo_center: date) -> Session:
+    assert demo_center == TODAY  # the demo center is in the database already
     make_user(session, "coord", "coordinator")
     return session
 

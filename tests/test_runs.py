@@ -29,7 +29,6 @@ from models import Session as SessionRow
 from models.vocabulary import RunStatus
 from web import api, runs, workflow
 from web.apikeys import create_api_key
-from web.demo import load_demo
 
 TODAY = date(2026, 11, 20)
 NOW = datetime(2026, 11, 20, 0, 30, tzinfo=UTC)
@@ -42,9 +41,8 @@ def _fixed_now(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def demo(session: Session) -> Session:
-    load_demo(session, today=TODAY, cases=150, people=80)
-    session.commit()
+def demo(session: Session, demo_center: date) -> Session:
+    assert demo_center == TODAY  # the demo center is in the database already
     make_user(session, "coord", "coordinator")
     make_user(session, "lead", "leader")
     return session

@@ -4,15 +4,14 @@ schedule → publish, a second publish refused, and a failed run that leaves not
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 from datetime import date
 
 import pytest
+from factories import recused_replacement
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from matcher.rules import pair_violation, recusal_ground
 from models import (
     Assignment,
     AssignmentRun,
@@ -27,16 +26,13 @@ from models import Session as SessionRow
 from models.vocabulary import CaseStatus, RunStatus
 from scheduler.problem import TZ
 from web import workflow
-from web.assignment import build_day_problem
-from web.demo import load_demo
 
 TODAY = date(2026, 11, 20)  # a Friday; the 42-day horizon stops at the end of 2026
 
 
 @pytest.fixture
-def demo(session: Session) -> Session:
-    load_demo(session, today=TODAY, cases=150, people=80)
-    session.commit()
+def demo(session: Session, demo_center: date) -> Session:
+    assert demo_center == TODAY  # the demo center is in the database already
     return session
 
 
@@ -166,28 +162,11 @@ def test_override_is_checked_against_the_hard_rules(demo: Session) -> None:
 
 def test_recused_override_needs_a_waiver(demo: Session) -> None:
     run = workflow.assign(demo, today=TODAY, time_limit=2)
-    day = build_day_problem(demo, today=TODAY).problem
     # A mediator recused from a proposed case only by an affiliation with a party.
-    for proposal in demo.scalars(select(Proposal).where(Proposal.run_id == run.id)):
-        if proposal.role != "mediator":
-            continue
-        case = day.cases[day.case_index[str(proposal.case_id)]]
-        team = {p.person_id for p in run.proposals if p.case_id == proposal.case_id}
-        for person in day.people:
-            if int(person.id) in team or "mediator" not in person.roles:
-                continue
-            if recusal_ground(day, case, person) != "affiliation":
-                continue
-            waived = replace(case, waivers=frozenset({person.id}))
-            if pair_violation(day, waived, person, "mediator") is None and not (
-                proposal.is_presiding and case.needs_senior_presiding and not person.is_senior
-            ):
-                break
-        else:
-            continue
-        break
-    else:
+    found = recused_replacement(demo, run, TODAY)
+    if found is None:
         pytest.skip("no recused but otherwise eligible mediator in this demo")
+    proposal, person = found
     with pytest.raises(workflow.RuleBroken) as broken:
         workflow.override(demo, proposal.id, int(person.id), reason="双方同意", today=TODAY)
     assert broken.value.rule == "recusal"
@@ -196,7 +175,7 @@ def test_recused_override_needs_a_waiver(demo: Session) -> None:
         Waiver(
             case_id=proposal.case_id,
             person_id=int(person.id),
-            ground="recusal",
+            ground="affiliation",
             plaintiff_consent_on=TODAY,
             defendant_consent_on=TODAY,
         )

@@ -1,5 +1,6 @@
 """The coordinators' and leadership's JSON API under ``/api/v1``: runs (queue, follow, cancel,
-review, pin, override, publish) and the matching weights (read, preview, apply).
+review, pin, override, publish), recusal waivers (record, list, revoke) and the matching weights
+(read, preview, apply).
 
 Views only parse, authorize (the access table in web/auth.py), call an operation and
 serialize. Runs are queued and executed in the background (web/runs.py): ``POST /runs``
@@ -20,10 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from matcher.problem import Weights
-from models import AssignmentRun, Proposal
+from matcher.rules import WAIVABLE_GROUNDS
+from models import AssignmentRun, Case, Proposal
 from models.vocabulary import RunKind
 
-from . import auth, runs, weights, workflow
+from . import auth, runs, waivers, weights, workflow
 from .api import ApiError, json_response
 from .assignment import current_weights
 from .db import get_session, transaction
@@ -112,8 +114,14 @@ def _time_limit(value: Any) -> float:
 def _workflow_error(error: workflow.WorkflowError) -> ApiError:
     details: dict[str, Any] = {}
     code = {404: "not_found", 409: "conflict", 422: "rule_broken"}.get(error.status, "bad_request")
+    if error.field is not None:
+        details[error.field] = str(error)
+        if error.status == 400:
+            code = "invalid_request"
     if isinstance(error, workflow.RuleBroken):
         details["rule"] = error.rule
+        if error.ground is not None:
+            details["ground"] = error.ground
     return ApiError(error.status, code, str(error), details)
 
 
@@ -296,6 +304,76 @@ def override_proposal(proposal_id: int) -> Response:
     return _calling(go)
 
 
+# --- recusal waivers ---------------------------------------------------------------------------
+
+
+def record_waiver() -> Response:
+    body = _body(
+        {
+            "case": (int, True),
+            "person": (int, True),
+            "ground": (str, True),
+            "plaintiff_consent_on": (str, True),
+            "defendant_consent_on": (str, True),
+            "note": (str, False),
+        }
+    )
+    details: dict[str, str] = {}
+    consents: dict[str, date] = {}
+    for field in waivers.CONSENTS:
+        try:
+            consents[field] = date.fromisoformat(body[field])
+        except ValueError:
+            details[field] = f"not a date (YYYY-MM-DD): {body[field][:32]!r}"
+    if details:
+        raise ApiError(400, "invalid_request", "invalid request body", details)
+    session = get_session()
+
+    def go() -> Response:
+        waiver = waivers.record_waiver(
+            session,
+            case_id=body["case"],
+            person_id=body["person"],
+            ground=body["ground"],
+            plaintiff_consent_on=consents["plaintiff_consent_on"],
+            defendant_consent_on=consents["defendant_consent_on"],
+            note=body.get("note"),
+            today=_today(),
+            user_id=_user_id(),
+        )
+        shown = next(v for v in waivers.list_waivers(session, case_ids=[waiver.case_id])
+                     if v.id == waiver.id)  # fmt: skip
+        response = json_response(shown.as_json(), 201)
+        response.headers["Location"] = f"/api/v1/cases/{waiver.case_id}/waivers"
+        return response
+
+    return _calling(go)
+
+
+def case_waivers(case_id: int) -> Response:
+    session = get_session()
+    case = session.get(Case, case_id)
+    if case is None:
+        raise ApiError(404, "not_found", f"no case {case_id}", {"case": case_id})
+    return json_response(
+        {
+            "case": case.id,
+            "case_number": case.case_number,
+            "waivers": [w.as_json() for w in waivers.list_waivers(session, case_ids=[case.id])],
+        }
+    )
+
+
+def revoke_waiver(waiver_id: int) -> Response:
+    session = get_session()
+
+    def go() -> Response:
+        waiver = waivers.revoke_waiver(session, waiver_id, user_id=_user_id())
+        return json_response({"waiver": waiver.id, "revoked": True})
+
+    return _calling(go)
+
+
 # --- weights ------------------------------------------------------------------------------------
 
 
@@ -365,6 +443,9 @@ def apply_weights() -> Response:
 
 RUN = f"<int(max={MAX_ID}):run_id>"
 PROPOSAL = f"<int(max={MAX_ID}):proposal_id>"
+CASE = f"<int(max={MAX_ID}):case_id>"
+WAIVER = f"<int(max={MAX_ID}):waiver_id>"
+PATH_IDS = ("run_id", "proposal_id", "case_id", "waiver_id")
 ROUTES: list[tuple[str, str, Callable[..., Response], tuple[str, ...]]] = [
     # rule, method, view, who may use it (web/auth.py)
     ("/runs", "GET", list_runs, (auth.COORDINATOR, auth.LEADER, auth.ADMIN)),
@@ -375,6 +456,9 @@ ROUTES: list[tuple[str, str, Callable[..., Response], tuple[str, ...]]] = [
     (f"/runs/{RUN}/publish", "POST", publish_run, (auth.COORDINATOR,)),
     (f"/proposals/{PROPOSAL}/pin", "POST", pin_proposal, (auth.COORDINATOR,)),
     (f"/proposals/{PROPOSAL}/override", "POST", override_proposal, (auth.COORDINATOR,)),
+    ("/waivers", "POST", record_waiver, (auth.COORDINATOR, auth.ADMIN)),
+    (f"/waivers/{WAIVER}", "DELETE", revoke_waiver, (auth.COORDINATOR, auth.ADMIN)),
+    (f"/cases/{CASE}/waivers", "GET", case_waivers, (auth.COORDINATOR, auth.LEADER, auth.ADMIN)),
     ("/weights", "GET", get_weights, (auth.LEADER, auth.COORDINATOR, auth.ADMIN)),
     ("/weights", "POST", apply_weights, (auth.LEADER,)),
     ("/weights/preview", "POST", preview_weights, (auth.LEADER,)),
@@ -483,6 +567,50 @@ _OVERRIDE_BODY = {
         "today": {"type": "string", "format": "date"},
     },
 }
+_WAIVER_BODY = {
+    "type": "object",
+    "required": ["case", "person", "ground", "plaintiff_consent_on", "defendant_consent_on"],
+    "additionalProperties": False,
+    "properties": {
+        "case": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+        "person": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+        "ground": {
+            "type": "string",
+            "enum": list(WAIVABLE_GROUNDS),
+            "description": "the recusal ground both parties waive (another role in the same "
+            "case cannot be waived)",
+        },
+        "plaintiff_consent_on": {"type": "string", "format": "date"},
+        "defendant_consent_on": {"type": "string", "format": "date"},
+        "note": {"type": "string", "maxLength": 255},
+    },
+}
+_WAIVER = {
+    "type": "object",
+    "required": ["id", "case", "person", "ground", "plaintiff_consent_on", "defendant_consent_on"],
+    "properties": {
+        "id": {"type": "integer"},
+        "case": {"type": "integer"},
+        "case_number": {"type": "string"},
+        "person": {"type": "integer"},
+        "name": {"type": "string"},
+        "roster_no": {"type": "string"},
+        "ground": {"type": "string"},
+        "plaintiff_consent_on": {"type": "string", "format": "date"},
+        "defendant_consent_on": {"type": "string", "format": "date"},
+        "recorded_at": {"type": "string", "nullable": True},
+        "recorded_by": {"type": "string", "nullable": True},
+    },
+}
+_CASE_WAIVERS = {
+    "type": "object",
+    "required": ["case", "case_number", "waivers"],
+    "properties": {
+        "case": {"type": "integer"},
+        "case_number": {"type": "string"},
+        "waivers": {"type": "array", "items": _WAIVER},
+    },
+}
 
 # view name -> (summary, request body schema or None, success status, success schema, errors)
 _DOCS: dict[str, tuple[str, dict[str, Any] | None, str, dict[str, Any], dict[str, str]]] = {
@@ -535,6 +663,31 @@ _DOCS: dict[str, tuple[str, dict[str, Any] | None, str, dict[str, Any], dict[str
             "422": "the override breaks a hard rule (details.rule names it)",
         },
     ),
+    "record_waiver": (
+        "Record both parties' consent that lifts a recusal ground of a person on a case",
+        _WAIVER_BODY,
+        "201",
+        _WAIVER,
+        {
+            "400": "invalid body, or the ground does not apply today (details name the field)",
+            "404": "no such case or person",
+            "409": "already recorded, or the case is not waiting for a team",
+        },
+    ),
+    "revoke_waiver": (
+        "Revoke a recorded waiver (audited)",
+        None,
+        "200",
+        _OBJECT,
+        {"404": "no such waiver"},
+    ),
+    "case_waivers": (
+        "The waivers recorded for a case",
+        None,
+        "200",
+        _CASE_WAIVERS,
+        {"404": "no such case"},
+    ),
     "get_weights": ("The current weights and their versions", None, "200", _OBJECT, {}),
     "apply_weights": (
         "Apply proposed weights as a new version (leader)",
@@ -580,7 +733,7 @@ def openapi_paths() -> dict[str, Any]:
                 "required": True,
                 "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
             }
-            for name in ("run_id", "proposal_id")
+            for name in PATH_IDS
             if "{" + name + "}" in path
         ]
         if params:

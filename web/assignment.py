@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -31,6 +31,7 @@ from matcher.problem import (
 from matcher.problem import (
     Person as MPerson,
 )
+from matcher.rules import recusal_grounds
 from models import (
     Assignment,
     Case,
@@ -152,9 +153,13 @@ def build_day_problem(
             conflicts_inst[conflict.person_id].add(str(conflict.institution_id))
         if conflict.case_id is not None:
             conflicts_case[conflict.person_id].add(str(conflict.case_id))
-    waivers: dict[int, set[str]] = defaultdict(set)
-    for waiver in session.scalars(select(Waiver)):
-        waivers[waiver.case_id].add(str(waiver.person_id))
+    # case -> person -> the grounds both parties waived for them
+    waived: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for case_id, person_id, ground in session.execute(
+        select(Waiver.case_id, Waiver.person_id, Waiver.ground)
+    ):
+        waived[case_id][str(person_id)].add(ground)
+    settings = Settings(today=today)
 
     people = list(
         session.scalars(
@@ -194,41 +199,75 @@ def build_day_problem(
         )
         for p in people
     )
+    by_id = {p.id: p for p in m_people}
     m_cases = []
     for c in cases:
         if c.chosen_mediator_id is not None and c.chosen_mediator_id not in roster_ids:
             skipped[c.case_number] = "the parties' chosen mediator is not on the active roster"
             continue
         assert c.deadline_on is not None
-        m_cases.append(
-            MCase(
-                id=str(c.id),
-                court=key[c.court_id],
-                category=c.category,
-                complexity=c.complexity,
-                deadline=c.deadline_on,
-                parties=frozenset(
-                    str(p.institution_id) for p in c.parties if p.institution_id is not None
-                ),
-                instance=c.instance,
-                is_small_claim=c.procedure == Procedure.SMALL_CLAIMS
-                or c.amount <= small_claims_threshold,
-                needs_evaluation=c.needs_evaluation,
-                batch=c.batch_key,
-                chosen_mediator=str(c.chosen_mediator_id) if c.chosen_mediator_id else None,
-                pins=tuple(m for m in pins.get(c.id, ()) if int(m.person) in roster_ids),
-                previous=tuple(previous.get(c.id, ())),
-                waivers=frozenset(waivers.get(c.id, ())),
-            )
+        m_case = MCase(
+            id=str(c.id),
+            court=key[c.court_id],
+            category=c.category,
+            complexity=c.complexity,
+            deadline=c.deadline_on,
+            parties=frozenset(
+                str(p.institution_id) for p in c.parties if p.institution_id is not None
+            ),
+            instance=c.instance,
+            is_small_claim=c.procedure == Procedure.SMALL_CLAIMS
+            or c.amount <= small_claims_threshold,
+            needs_evaluation=c.needs_evaluation,
+            batch=c.batch_key,
+            chosen_mediator=str(c.chosen_mediator_id) if c.chosen_mediator_id else None,
+            pins=tuple(m for m in pins.get(c.id, ()) if int(m.person) in roster_ids),
+            previous=tuple(previous.get(c.id, ())),
         )
+        if c.id in waived:
+            m_case = replace(m_case, waivers=_waived_people(settings, m_case, by_id, waived[c.id]))
+        m_cases.append(m_case)
     problem = MatchingProblem(
         cases=tuple(m_cases),
         people=m_people,
         courts=m_courts,
-        settings=Settings(today=today),
+        settings=settings,
         weights=current_weights(session),
     )
     return DayProblem(problem=problem, skipped=skipped)
 
 
-__all__ = ["DayProblem", "build_day_problem", "court_key", "current_weights"]
+def _waived_people(
+    settings: Settings, case: MCase, people: Mapping[str, MPerson], waived: Mapping[str, set[str]]
+) -> frozenset[str]:
+    """The people whose every recusal ground on the case both parties waived: the matcher
+    lifts recusal for a person as a whole, so waiving one ground leaves another standing."""
+    return frozenset(
+        pid
+        for pid, grounds in waived.items()
+        if pid in people and set(recusal_grounds(settings, case, people[pid])) <= grounds
+    )
+
+
+def unwaived_grounds(
+    session: Session, problem: MatchingProblem, case: MCase, person: MPerson
+) -> tuple[str, ...]:
+    """The person's recusal grounds on the case (matcher.rules) that no recorded waiver
+    lifts, in the order the rules check them."""
+    waived = set(
+        session.scalars(
+            select(Waiver.ground).where(
+                Waiver.case_id == int(case.id), Waiver.person_id == int(person.id)
+            )
+        )
+    )
+    return tuple(g for g in recusal_grounds(problem.settings, case, person) if g not in waived)
+
+
+__all__ = [
+    "DayProblem",
+    "build_day_problem",
+    "court_key",
+    "current_weights",
+    "unwaived_grounds",
+]

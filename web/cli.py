@@ -481,6 +481,105 @@ def publish_repair_command(run: int) -> None:
     )
 
 
+_date_option = click.DateTime(formats=["%Y-%m-%d"])
+
+
+@click.command("record-waiver")
+@click.option("--case", "case_ref", required=True, help="The case: its 案号, or its id.")
+@click.option("--person", "person_ref", required=True, help="Roster number, or the person's id.")
+@click.option(
+    "--ground",
+    required=True,
+    help="The recusal ground waived: affiliation or declared_conflict (see the refused override).",
+)
+@click.option("--plaintiff-consent", type=_date_option, required=True, help="YYYY-MM-DD")
+@click.option("--defendant-consent", type=_date_option, required=True, help="YYYY-MM-DD")
+@click.option("--note", default=None, help="Where the consents are on file, say.")
+@_today
+@with_appcontext
+def record_waiver_command(
+    case_ref: str,
+    person_ref: str,
+    ground: str,
+    plaintiff_consent: datetime,
+    defendant_consent: datetime,
+    note: str | None,
+    today: datetime | None,
+) -> None:
+    """Record both parties' consent that lifts a recusal ground of a person on a case; an
+    override to that person is then possible."""
+    from .waivers import find_case, find_person, record_waiver
+    from .workflow import WorkflowError
+
+    session = get_session()
+    case = find_case(session, case_ref)
+    if case is None:
+        raise click.ClickException(f"case: no case {case_ref!r} (give its 案号 or id)")
+    person = find_person(session, person_ref)
+    if person is None:
+        raise click.ClickException(f"person: no person {person_ref!r} (give a roster number or id)")
+    try:
+        waiver = record_waiver(
+            session,
+            case_id=case.id,
+            person_id=person.id,
+            ground=ground,
+            plaintiff_consent_on=plaintiff_consent.date(),
+            defendant_consent_on=defendant_consent.date(),
+            note=note,
+            today=_as_date(today),
+        )
+    except WorkflowError as error:
+        session.rollback()
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"Waiver {waiver.id} recorded: {ground} lifted for {person.name} ({person.roster_no}) "
+        f"on {case.case_number}; plaintiff consented {waiver.plaintiff_consent_on}, defendant "
+        f"{waiver.defendant_consent_on}."
+    )
+
+
+@click.command("waivers")
+@click.option("--case", "case_ref", default=None, help="Only this case (案号 or id).")
+@with_appcontext
+def waivers_command(case_ref: str | None) -> None:
+    """The recorded recusal waivers, newest first."""
+    from .waivers import find_case, list_waivers
+
+    session = get_session()
+    case_ids = None
+    if case_ref is not None:
+        case = find_case(session, case_ref)
+        if case is None:
+            raise click.ClickException(f"case: no case {case_ref!r} (give its 案号 or id)")
+        case_ids = [case.id]
+    found = list_waivers(session, case_ids=case_ids)
+    if not found:
+        click.echo("No waivers recorded.")
+    for w in found:
+        click.echo(
+            f"{w.id:>5}  {w.case_number}  {w.roster_no} {w.person_name}  {w.ground}  "
+            f"plaintiff {w.plaintiff_consent_on}, defendant {w.defendant_consent_on}  "
+            f"by {w.recorded_by or 'cli'}"
+        )
+
+
+@click.command("revoke-waiver")
+@click.argument("waiver", type=int)
+@click.option("--reason", default=None, help="Why (a party withdrew its consent, ...).")
+@with_appcontext
+def revoke_waiver_command(waiver: int, reason: str | None) -> None:
+    """Revoke recorded waiver WAIVER (see `sutiao waivers`)."""
+    from .waivers import revoke_waiver
+    from .workflow import WorkflowError
+
+    try:
+        revoke_waiver(get_session(), waiver, reason=reason)
+    except WorkflowError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Waiver {waiver} revoked.")
+
+
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 @with_appcontext
@@ -679,6 +778,9 @@ COMMANDS = (
     publish_command,
     record_leave_command,
     publish_repair_command,
+    record_waiver_command,
+    waivers_command,
+    revoke_waiver_command,
     serve_command,
     worker_command,
     runs_command,

@@ -46,7 +46,7 @@ from scheduler.result import Cancelled as ScheduleCancelled
 from scheduler.solve import solve as solve_schedule
 from scheduler.validate import validate as validate_schedule
 
-from .assignment import build_day_problem, current_weights
+from .assignment import build_day_problem, current_weights, unwaived_grounds
 from .audit import record
 from .holidays import calendar_from_db
 
@@ -61,9 +61,14 @@ _NEW_SESSION = re.compile(r"\b(?:case|conference)-\d+\b")  # ids of sessions a r
 
 
 class WorkflowError(Exception):
-    """An operation that cannot be done; ``status`` is the HTTP status it maps to."""
+    """An operation that cannot be done; ``status`` is the HTTP status it maps to and
+    ``field``, when set, the input field at fault (an API names it in the error's details)."""
 
     status = 400
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class NotFound(WorkflowError):
@@ -75,13 +80,15 @@ class Conflict(WorkflowError):
 
 
 class RuleBroken(WorkflowError):
-    """An override that breaks a hard rule; ``rule`` is its name (matcher.result)."""
+    """An override that breaks a hard rule; ``rule`` is its name (matcher.result), and for
+    recusal ``ground`` the ground that stands (matcher.rules.RECUSAL_GROUNDS)."""
 
     status = 422
 
-    def __init__(self, rule: str, message: str) -> None:
+    def __init__(self, rule: str, message: str, *, ground: str | None = None) -> None:
         super().__init__(message)
         self.rule = rule
+        self.ground = ground
 
 
 @dataclass(frozen=True)
@@ -446,11 +453,12 @@ def override(
 ) -> Proposal:
     """Put ``person_id`` in the proposal's place, checked against the hard rules first.
 
-    A recused person is refused, with the rule named, unless a waiver from both parties is
-    recorded for the case (the day's problem carries the waivers, so the check lifts the
-    ground then). The override is pinned, so a re-run keeps it."""
+    A recused person is refused, with the rule and the ground named, unless a waiver from
+    both parties is recorded for the case and each ground (web/waivers.py; the day's problem
+    carries the waivers, so the check lifts the grounds then). Another role in the same case
+    is never waived. The override is pinned, so a re-run keeps it."""
     from matcher.result import DISTINCT_PEOPLE, ELIGIBILITY, PRESIDING, RECUSAL
-    from matcher.rules import pair_violation, recusal_ground
+    from matcher.rules import OTHER_ROLE, pair_violation, recusal_ground
 
     proposal = _open_proposal(session, proposal_id)
     why = _need_reason(reason)
@@ -469,11 +477,20 @@ def override(
         raise RuleBroken(DISTINCT_PEOPLE, f"{person_id} is already on this case's team")
     rule = pair_violation(problem, problem.cases[case], person, proposal.role)
     if rule == RECUSAL:
-        ground = recusal_ground(problem, problem.cases[case], person)
+        standing = unwaived_grounds(session, problem, problem.cases[case], person)
+        ground = standing[0] if standing else recusal_ground(problem, problem.cases[case], person)
+        if ground == OTHER_ROLE:
+            raise RuleBroken(
+                RECUSAL,
+                f"recusal ({ground}): person {person_id} has another role in this case, which "
+                f"no waiver lifts (Art. 16)",
+                ground=ground,
+            )
         raise RuleBroken(
             RECUSAL,
             f"recusal ({ground}): record a waiver from both parties for this case before "
             f"overriding",
+            ground=ground,
         )
     if rule is not None:
         raise RuleBroken(rule, f"{rule}: person {person_id} cannot take this role on the case")

@@ -1,6 +1,6 @@
 """Pages: coordinator — today's inbox and the transfer-sheet upload, runs with live progress,
-the review of a run's teams (pin, override, re-run), the schedule by week, publish, and the
-repair proposals after leave.
+the review of a run's teams (pin, override, re-run; a recusal waiver when an override is refused
+for recusal), the schedule by week, publish, and the repair proposals after leave.
 
 Views parse the form, call an operation (transfer_sheet, runs, workflow, repairs) or a read
 (web/coordination.py), and render. Every user-visible string is a Chinese msgid for Flask-Babel.
@@ -31,10 +31,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from models import AssignmentRun, Person, Proposal
+from matcher.rules import WAIVABLE_GROUNDS
+from models import AssignmentRun, Case, Person, Proposal, Waiver
 from models.vocabulary import RunKind, RunStatus
 
-from .. import api, coordination, repairs, runs, workflow
+from .. import api, coordination, repairs, runs, waivers, workflow
 from ..auth import COORDINATOR, allow
 from ..db import get_session
 from ..transfer_sheet import ImportOptions, SheetError, import_cases
@@ -137,6 +138,12 @@ LABELS: dict[str, dict[str, Any]] = {
         "distinct_people": _l("已在本案团队中"),
         "presiding": _l("二审与重大案件须由资深调解员主持"),
         "locks": _l("与当事人共同选定或协调员固定的人员冲突"),
+    },
+    # The recusal grounds (matcher/rules.py).
+    "ground": {
+        "affiliation": _l("与当事人机构存在任职关系"),
+        "declared_conflict": _l("已声明利益冲突"),
+        "other_role": _l("在本案担任其他角色"),
     },
     # The objective's terms (matcher/score.py).
     "term": {
@@ -500,18 +507,61 @@ def review(run_id: int) -> ResponseReturnValue:
     if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
         flash(_("运行 #%(id)d 尚未完成，完成后即可审核。", id=run_id), "info")
         return redirect(url_for(".run", run_id=run_id))
-    data = coordination.review(get_session(), run)
+    session = get_session()
+    data = coordination.review(session, run)
+    open_case = _int(request.args.get("open"))
+    case_ids = [c.case.id for c in data.cases] + [u.case_id for u in data.unassigned]
+    recorded: dict[int, list[waivers.WaiverView]] = {}
+    for w in waivers.list_waivers(session, case_ids=case_ids):
+        recorded.setdefault(w.case_id, []).append(w)
     return render_template(
         "coordinator/review.html",
         review=data,
         run=run,
-        open_case=_int(request.args.get("open")),
+        open_case=open_case,
+        waivers=recorded,
+        waivable=WAIVABLE_GROUNDS,
+        waive=_waive_request(open_case),
+        retry=_retry_request(),
+        today=_today(),
     )
 
 
+def _waive_request(open_case: int | None) -> dict[str, Any] | None:
+    """After an override refused for recusal: the waiver form, filled in (person, ground and
+    the proposal to retry), for the open case."""
+    person_id = _int(request.args.get("waive"))
+    ground = request.args.get("ground")
+    if open_case is None or person_id is None or ground not in WAIVABLE_GROUNDS:
+        return None
+    person = get_session().get(Person, person_id)
+    if person is None:
+        return None
+    return {
+        "case": open_case,
+        "person": person,
+        "ground": ground,
+        "proposal": _int(request.args.get("proposal")),
+    }
+
+
+def _retry_request() -> dict[str, Any] | None:
+    """After a waiver: the override form of the proposal to retry, with the person filled in."""
+    proposal_id = _int(request.args.get("retry"))
+    person_id = _int(request.args.get("person"))
+    if proposal_id is None or person_id is None:
+        return None
+    person = get_session().get(Person, person_id)
+    return {"proposal": proposal_id, "person": person} if person is not None else None
+
+
+def _review_at(run_id: int, case_id: int, **args: Any) -> ResponseReturnValue:
+    target = url_for(".review", run_id=run_id, open=case_id, **args)
+    return redirect(f"{target}#case-{case_id}")
+
+
 def _to_review(proposal: Proposal) -> ResponseReturnValue:
-    target = url_for(".review", run_id=proposal.run_id, open=proposal.case_id)
-    return redirect(f"{target}#case-{proposal.case_id}")
+    return _review_at(proposal.run_id, proposal.case_id)
 
 
 @bp.post(f"/proposals/<{ID}:proposal_id>/pin")
@@ -578,10 +628,21 @@ def override(proposal_id: int) -> ResponseReturnValue:
             rule=label("rule", broken.rule),
             help=label("rule_help", broken.rule),
         )
-        if broken.rule == "recusal":
+        if broken.rule == "recusal" and broken.ground in WAIVABLE_GROUNDS:
+            message += _("回避事由：%(ground)s。", ground=label("ground", broken.ground))
             message += _(
                 "该人员有回避事由：须先记录双方当事人同意其参与本案的书面意见（回避豁免），才能替换。"
             )
+            flash(message, "error")
+            return _review_at(
+                proposal.run_id,
+                proposal.case_id,
+                waive=person_id,
+                ground=broken.ground,
+                proposal=proposal_id,
+            )
+        if broken.rule == "recusal":
+            message += _("该人员在本案担任其他角色，不得豁免（《人民调解法》第十六条）。")
         flash(message, "error")
     except workflow.NotFound:
         abort(404)
@@ -599,6 +660,114 @@ def override(proposal_id: int) -> ResponseReturnValue:
             "info",
         )
     return _to_review(proposal)
+
+
+def _form_date(name: str) -> tuple[date | None, bool]:
+    """A YYYY-MM-DD form field: (the date or None when empty, whether it was well formed)."""
+    raw = (request.form.get(name) or "").strip()
+    if not raw:
+        return None, True
+    try:
+        return date.fromisoformat(raw), True
+    except ValueError:
+        return None, False
+
+
+@bp.post(f"/cases/<{ID}:case_id>/waivers")
+def record_waiver(case_id: int) -> ResponseReturnValue:
+    session = get_session()
+    case = session.get(Case, case_id)
+    if case is None:
+        abort(404)
+    run_id = _int(request.form.get("run"))
+    proposal_id = _int(request.form.get("proposal"))
+    ground = (request.form.get("ground") or "").strip()
+    roster_no = (request.form.get("roster_no") or "").strip()
+    person_id = _int(request.form.get("person"))
+    again: dict[str, Any] = {}
+    if person_id is not None and ground in WAIVABLE_GROUNDS:
+        # On a mistake, the form comes back filled in.
+        again = {"waive": person_id, "ground": ground}
+        if proposal_id is not None:
+            again["proposal"] = proposal_id
+
+    def back(**args: Any) -> ResponseReturnValue:
+        if run_id is None:
+            return _back(url_for(".today"))
+        return _review_at(run_id, case_id, **args)
+
+    if roster_no:
+        person_id = session.scalar(select(Person.id).where(Person.roster_no == roster_no))
+        if person_id is None:
+            flash(_("名册中没有编号为 %(no)s 的人员。", no=roster_no), "error")
+            return back(**again)
+    if person_id is None:
+        flash(_("请选择须回避的人员，或填写名册编号。"), "error")
+        return back(**again)
+    consents: dict[str, date | None] = {}
+    for field in waivers.CONSENTS:
+        consents[field], ok = _form_date(field)
+        if not ok:
+            flash(_("同意日期格式应为 YYYY-MM-DD。"), "error")
+            return back(**again)
+    try:
+        waivers.record_waiver(
+            session,
+            case_id=case_id,
+            person_id=person_id,
+            ground=ground,
+            plaintiff_consent_on=consents["plaintiff_consent_on"],
+            defendant_consent_on=consents["defendant_consent_on"],
+            note=request.form.get("note"),
+            today=_today(),
+            user_id=_user_id(),
+        )
+    except workflow.WorkflowError as error:
+        session.rollback()
+        head = _("未记录回避豁免。")
+        flash(f"{head} （{error}）", "error")
+        return back(**again)
+    person = session.get_one(Person, person_id)
+    flash(
+        _(
+            "已记录 %(name)s 在 %(case)s 的回避豁免（%(ground)s），双方当事人同意日期："
+            "原告 %(p)s，被告 %(d)s。",
+            name=person.name,
+            case=case.case_number,
+            ground=label("ground", ground),
+            p=_fmt_date(consents["plaintiff_consent_on"]),
+            d=_fmt_date(consents["defendant_consent_on"]),
+        ),
+        "info",
+    )
+    if proposal_id is not None:
+        flash(_("现在可以重新替换：名册编号已填好，填写理由后提交。"), "info")
+        return back(retry=proposal_id, person=person_id)
+    return back()
+
+
+@bp.post(f"/waivers/<{ID}:waiver_id>/revoke")
+def revoke_waiver(waiver_id: int) -> ResponseReturnValue:
+    session = get_session()
+    run_id = _int(request.form.get("run"))
+    waiver = session.get(Waiver, waiver_id)
+    if waiver is None:
+        abort(404)
+    case_id = waiver.case_id
+    try:
+        waivers.revoke_waiver(
+            session, waiver_id, reason=request.form.get("reason"), user_id=_user_id()
+        )
+    except workflow.NotFound:
+        abort(404)
+    except workflow.WorkflowError as error:
+        session.rollback()
+        flash(_explain(error), "error")
+    else:
+        flash(_("已撤销回避豁免 #%(id)d。", id=waiver_id), "info")
+    if run_id is None:
+        return _back(url_for(".today"))
+    return _review_at(run_id, case_id)
 
 
 @bp.post(f"/runs/<{ID}:run_id>/schedule")
@@ -725,6 +894,8 @@ for _endpoint in (
     "review",
     "pin",
     "override",
+    "record_waiver",
+    "revoke_waiver",
     "start_schedule",
     "schedule",
     "publish",
