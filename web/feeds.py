@@ -45,7 +45,7 @@ from dateutil.rrule import rrulestr
 from flask import Blueprint, Flask, Response, abort, current_app, g, request
 from flask.cli import with_appcontext
 from sqlalchemy import Integer, bindparam, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from models import (
     Assignment,
@@ -115,6 +115,26 @@ def _owner(
     if room is None:
         raise FeedError(f"room: no room with id {room_id}")
     return room
+
+
+def _calendar_name(session: Session, person_id: int | None, room_id: int | None) -> str:
+    """The calendar's NAME: the owner's name (one column, not the ORM object: every render
+    reads it)."""
+    if (person_id is None) == (room_id is None):
+        raise FeedError("a feed belongs to exactly one person or one room")
+    if person_id is not None:
+        name = session.connection().execute(_PERSON_NAME, {"id": person_id}).scalar()
+        if name is None:
+            raise FeedError(f"person: no person with id {person_id}")
+        return f"{name}的调解日程"
+    name = session.connection().execute(_ROOM_NAME, {"id": room_id}).scalar()
+    if name is None:
+        raise FeedError(f"room: no room with id {room_id}")
+    return f"{name}日程"
+
+
+_PERSON_NAME = select(Person.name).where(Person.id == bindparam("id"))
+_ROOM_NAME = select(Room.name).where(Room.id == bindparam("id"))
 
 
 def _owner_clause(person_id: int | None, room_id: int | None) -> Any:
@@ -477,6 +497,36 @@ class _Item:
     people: list[tuple[int, str, str, str]] = field(default_factory=list)  # id, role, name, no.
 
 
+@dataclass(slots=True)
+class _Meeting:
+    """A published regular meeting as the feed needs it: plain columns, and its members as
+    (roster number, name)."""
+
+    id: int
+    uid: str
+    title: str
+    rrule: str
+    starts_at: datetime
+    duration_minutes: int
+    timezone: str
+    room_id: int | None
+    sequence: int
+    members: list[tuple[str, str]] = field(default_factory=list)
+
+
+_MEETING_COLUMNS = (
+    RecurringMeeting.id,
+    RecurringMeeting.uid,
+    RecurringMeeting.title,
+    RecurringMeeting.rrule,
+    RecurringMeeting.starts_at,
+    RecurringMeeting.duration_minutes,
+    RecurringMeeting.timezone,
+    RecurringMeeting.room_id,
+    RecurringMeeting.sequence,
+)
+
+
 _ITEM_COLUMNS = (
     SessionRow.id,
     SessionRow.uid,
@@ -727,11 +777,13 @@ class _Loader:
 
     # meetings -------------------------------------------------------------------------------
 
-    def meetings(self, person_id: int | None, room_id: int | None) -> list[RecurringMeeting]:
+    def meetings(self, person_id: int | None, room_id: int | None) -> list[_Meeting]:
+        """The owner's published regular meetings with their members, as plain rows (two
+        Core queries; loading ORM objects with their room and members cost several times
+        more)."""
         query = (
-            select(RecurringMeeting)
+            select(*_MEETING_COLUMNS)
             .where(RecurringMeeting.is_published.is_(True))
-            .options(selectinload(RecurringMeeting.room), selectinload(RecurringMeeting.members))
             .order_by(RecurringMeeting.id)
         )
         if person_id is not None:
@@ -744,9 +796,19 @@ class _Loader:
             )
         else:
             query = query.where(RecurringMeeting.room_id == room_id)
-        return list(self.session.scalars(query))
+        connection = self.session.connection()
+        meetings = [_Meeting(*row) for row in connection.execute(query)]
+        if meetings:
+            by_id = {m.id: m for m in meetings}
+            for meeting_id, name, roster_no in connection.execute(
+                select(RecurringMeetingMember.meeting_id, Person.name, Person.roster_no)
+                .join(Person, Person.id == RecurringMeetingMember.person_id)
+                .where(RecurringMeetingMember.meeting_id.in_(list(by_id)))
+            ):
+                by_id[meeting_id].members.append((roster_no, name))
+        return meetings
 
-    def exceptions(self, meetings: Sequence[RecurringMeeting]) -> dict[int, list[_Item]]:
+    def exceptions(self, meetings: Sequence[_Meeting]) -> dict[int, list[_Item]]:
         """Published occurrence rows of the meetings, whatever their date: a moved or cancelled
         occurrence outside the window must still not reappear at its old time."""
         found: dict[int, list[_Item]] = defaultdict(list)
@@ -765,12 +827,12 @@ class _Loader:
         return found
 
 
-def _rrule_text(meeting: RecurringMeeting) -> str:
+def _rrule_text(meeting: _Meeting) -> str:
     text = meeting.rrule.strip()
     return text[len("RRULE:") :] if text.upper().startswith("RRULE:") else text
 
 
-def _rule(meeting: RecurringMeeting) -> tuple[ZoneInfo, Any]:
+def _rule(meeting: _Meeting) -> tuple[ZoneInfo, Any]:
     """The meeting's recurrence, expanded in wall-clock time of its own zone."""
     zone = ZoneInfo(meeting.timezone)
     text = _rrule_text(meeting)
@@ -804,7 +866,7 @@ def _is_occurrence(rule: Any, moment: datetime) -> bool:
 
 def _meeting_events(
     loader: _Loader,
-    meeting: RecurringMeeting,
+    meeting: _Meeting,
     exceptions: Sequence[_Item],
     room_id: int | None,
 ) -> tuple[list[_Event], list[_Item]]:
@@ -815,10 +877,11 @@ def _meeting_events(
     length = timedelta(minutes=meeting.duration_minutes)
     window = loader.window
     start = meeting.starts_at.astimezone(zone)
-    members = sorted(meeting.members, key=lambda p: p.roster_no)
+    members = sorted(meeting.members)  # by roster number
     base = [f"类型：{KIND_NAMES[SessionKind.REGULAR_MEETING]}"]
     if members:
-        base.append(f"参加人员：{_names(p.name for p in members)}")
+        base.append(f"参加人员：{_names(name for _, name in members)}")
+    meeting_room = loader.room(meeting.room_id)
 
     exdates: list[datetime] = []
     overrides: list[_Event] = []
@@ -826,7 +889,7 @@ def _meeting_events(
     in_window = bool(rule.between(window.start - length, window.end))
     for row in exceptions:
         original = (row.recurrence_of or row.starts_at).astimezone(zone)
-        room = loader.room(row.room_id) or meeting.room
+        room = loader.room(row.room_id) or meeting_room
         elsewhere = room_id is not None and room is not None and room.id != room_id
         if not _is_occurrence(rule, original):
             if not elsewhere and loader.shown(row):
@@ -859,7 +922,7 @@ def _meeting_events(
     if not in_window:
         return [], strays
     loader.stamps.append(_midnight(start.astimezone(TZ).date() - timedelta(days=DAYS_AHEAD)))
-    location = _location(meeting.room)
+    location = _location(meeting_room)
     lines = list(base)
     if location:
         lines.append(f"地点：{location}")
@@ -932,9 +995,8 @@ def build_feed(
     now: datetime | None = None,
 ) -> Feed:
     """The feed of a person or a room as of ``now`` (default: the real time)."""
-    owner = _owner(session, person_id, room_id)
     now = now or utcnow()
-    name = f"{owner.name}的调解日程" if isinstance(owner, Person) else f"{owner.name}日程"
+    name = _calendar_name(session, person_id, room_id)
     loader = _Loader(session, Window.around(now), now)
     items = loader.sessions(person_id, room_id)
     teams = loader.teams(items)
