@@ -156,7 +156,8 @@ def test_a_day_in_the_browser(browser: Any, live: LiveServer, tmp_path: Path) ->
     details = page.locator("details", has=page.locator("summary")).filter(has_text="得分明细").first
     if row.count():
         details = row.locator("details").first
-    details.locator("summary").click()
+    # Its own summary: the waiver form nested inside has one too.
+    details.locator(":scope > summary").click()
     assert details.get_attribute("open") is not None
     coord.check("coordinator-explanation")
 
