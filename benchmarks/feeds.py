@@ -42,7 +42,7 @@ from types import FrameType
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .harness import BenchmarkError, free_port, fresh_database, gunicorn, percentile
+from .harness import BenchmarkError, analyze, free_port, fresh_database, gunicorn, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Asia/Shanghai")
@@ -375,6 +375,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             load_before = os.getloadavg()
             started = time.perf_counter()
             person_id = build_center(database_url, args.events, today)
+            analyze(database_url)
             setup = time.perf_counter() - started
             events, size, render = measure_render(database_url, person_id, args.renders)
             env = dict(os.environ)

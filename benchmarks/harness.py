@@ -131,6 +131,22 @@ def fresh_database(admin_url: str, prefix: str = "sutiao_bench") -> Iterator[str
         admin.dispose()
 
 
+def analyze(database_url: str) -> None:
+    """PostgreSQL: refresh the planner's statistics after loading the data, as autovacuum
+    would a little later. Measured here, a feed render on a database loaded seconds before
+    took 220 ms of wall time for 57 ms of CPU: the planner still believed the tables empty."""
+    from sqlalchemy import create_engine, text
+
+    if not database_url.startswith("postgresql"):
+        return
+    engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("ANALYZE"))
+    finally:
+        engine.dispose()
+
+
 # --- gunicorn -----------------------------------------------------------------------------------
 
 

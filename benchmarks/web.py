@@ -47,6 +47,7 @@ from urllib.parse import quote
 
 from .harness import (
     BenchmarkError,
+    analyze,
     free_port,
     fresh_database,
     gunicorn,
@@ -713,6 +714,7 @@ def run(
             today=today,
             time_limit=time_limit,
         )
+        analyze(database_url)
         ctx = Context(base_url, env, workdir, database_url, create_key(env, workdir), seed)
         ctx.census = census(database_url)
         out["data"] = {

@@ -33,7 +33,16 @@ _PATTERN = re.compile(
 
 
 class CaseNumberError(ValueError):
-    """A 案号 that cannot be parsed; the message says which part is wrong."""
+    """A 案号 that cannot be parsed; the message (English) says which part is wrong.
+
+    ``problem`` names it for callers that word the reason themselves, e.g. in the page's
+    language (web/transfer_sheet.py): empty, no_year, no_hao, court_code, format, year,
+    type_code or seq; ``params`` holds what the message quotes (raw, year, type_code, known)."""
+
+    def __init__(self, message: str, problem: str, **params: str | int) -> None:
+        super().__init__(message)
+        self.problem = problem
+        self.params = params
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,32 +73,41 @@ def _canonical_text(raw: str) -> str:
 def parse_case_number(raw: str, *, today_year: int | None = None) -> CaseNumber:
     """Parse and normalise a 案号, raising CaseNumberError with the reason."""
     if not raw or not raw.strip():
-        raise CaseNumberError("案号 is empty")
+        raise CaseNumberError("案号 is empty", "empty")
+    shown = raw.strip()
     text = _canonical_text(raw)
     match = _PATTERN.match(text)
     if match is None:
         if not re.match(r"^\(\d{4}\)", text):
-            reason = "must start with the year in parentheses, e.g. (2026)"
+            problem, reason = "no_year", "must start with the year in parentheses, e.g. (2026)"
         elif not text.endswith("号"):
-            reason = "must end with 号"
+            problem, reason = "no_hao", "must end with 号"
         elif not re.match(rf"^\(\d{{4}}\)[{PROVINCES}]\d{{2}}", text):
+            problem = "court_code"
             reason = "court code after the year is missing or unknown (e.g. 豫0802)"
         else:
-            reason = "expected (year)+court code+type code+sequence number+号"
-        raise CaseNumberError(f"bad 案号 {raw.strip()!r}: {reason}")
+            problem, reason = "format", "expected (year)+court code+type code+sequence number+号"
+        raise CaseNumberError(f"bad 案号 {shown!r}: {reason}", problem, raw=shown)
     year = int(match["year"])
     if year < 1990 or (today_year is not None and year > today_year):
-        raise CaseNumberError(f"bad 案号 {raw.strip()!r}: year {year} is not plausible")
+        raise CaseNumberError(
+            f"bad 案号 {shown!r}: year {year} is not plausible", "year", raw=shown, year=year
+        )
     type_code = match["type"]
     if type_code not in TYPE_CODES:
         known = "、".join(TYPE_CODES)
         raise CaseNumberError(
-            f"bad 案号 {raw.strip()!r}: type code {type_code!r} is not a civil mediation "
-            f"type ({known})"
+            f"bad 案号 {shown!r}: type code {type_code!r} is not a civil mediation type ({known})",
+            "type_code",
+            raw=shown,
+            type_code=type_code,
+            known=known,
         )
     seq = int(match["seq"])
     if seq <= 0:
-        raise CaseNumberError(f"bad 案号 {raw.strip()!r}: sequence number must be positive")
+        raise CaseNumberError(
+            f"bad 案号 {shown!r}: sequence number must be positive", "seq", raw=shown
+        )
     return CaseNumber(year=year, court_code=match["court"], type_code=type_code, seq=seq)
 
 

@@ -174,7 +174,7 @@ def test_json_numbers_booleans_and_a_list_of_defendants(
     rejected = post(client, jiefang, [case])
     assert rejected.status_code == 200
     assert [(e["field"], e["reason"]) for e in rejected.get_json()["errors"]] == [
-        ("procedure", "'' is not 普通, 简易 or 小额")
+        ("procedure", "程序 is empty; it must be 普通, 简易 or 小额")
     ]
 
     response = post(client, jiefang, [case | {"procedure": "普通程序"}])
@@ -325,7 +325,12 @@ def test_another_courts_case_is_rejected_on_court(
 
     assert response.status_code == 200
     assert response.get_json()["errors"] == [
-        {"index": 0, "field": "court", "header": "移送法院", "reason": NOT_YOUR_COURT}
+        {
+            "index": 0,
+            "field": "court",
+            "header": "移送法院",
+            "reason": NOT_YOUR_COURT.in_locale("en"),
+        }
     ]
     assert case_count(session) == 0
 
@@ -351,7 +356,9 @@ def test_the_intermediate_court_sends_its_basic_courts_cases(
 
     _, basic = _key(session, "豫0802")
     reason = post(client, basic, [appeal | {"case_number": "(2026)豫08民终90号"}]).get_json()
-    assert [(e["field"], e["reason"]) for e in reason["errors"]] == [("court", NOT_YOUR_COURT)]
+    assert [(e["field"], e["reason"]) for e in reason["errors"]] == [
+        ("court", NOT_YOUR_COURT.in_locale("en"))
+    ]
 
 
 def test_a_logged_in_coordinator_sends_any_courts_cases(
@@ -371,6 +378,33 @@ def test_a_logged_in_coordinator_sends_any_courts_cases(
     assert entry.actor == "coord"
     # Without the page's CSRF token a browser session cannot post.
     assert post(client, {}, [delegated(1002)]).status_code == 400
+
+
+def test_the_reasons_are_english_whatever_the_page_language(
+    session: Session, client: FlaskClient, jiefang: dict[str, str]
+) -> None:
+    """Like every other API message, the reasons are English: not the Chinese that the
+    coordinator's pages show, whether the session (cookie) or ?lang= asks for zh_CN."""
+    make_user(session, "coord", "coordinator")
+    token = login(client, "coord")
+    assert "退出" in client.get("/coordinator/?lang=zh_CN").get_data(as_text=True)
+    bad = delegated(1001) | {"amount": "八万六", "received_on": "2026-13-01"}
+    english = [
+        ("amount", "'八万六' is not a number"),
+        ("received_on", "2026-13-01 is not a real date"),
+    ]
+
+    for url, headers in [(f"{URL}?lang=zh_CN", {"X-CSRFToken": token}), (URL, jiefang)]:
+        response = client.post(url, json={"cases": [bad]}, headers=headers)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert [(e["field"], e["reason"]) for e in response.get_json()["errors"]] == english
+
+        strict = client.post(url, json={"cases": [bad], "strict": True}, headers=headers)
+        assert strict.status_code == 422
+        details = strict.get_json()["error"]["details"]
+        assert details["cases[0].amount"] == "'八万六' is not a number"
+        assert [(e["field"], e["reason"]) for e in details["errors"]] == english
+    assert case_count(session) == 0
 
 
 # --- the shape of the body ----------------------------------------------------------------
@@ -564,7 +598,8 @@ def test_the_sheet_and_the_api_reject_with_the_same_reasons(
 ) -> None:
     report = import_cases(session, _sheet(tmp_path, base() | change), ImportOptions(today=TODAY))
     session.rollback()  # leave the database (and SQLite's write lock) to the API
-    sheet = [(e.field, e.reason) for e in report.rejected]
+    # The page shows the sheet's reasons in its language; the API gives them in English.
+    sheet = [(e.field, e.reason.in_locale("en")) for e in report.rejected]
     assert sheet, "the sheet import should reject this row"
 
     # The same values as text, and where JSON has a type for them (number, list, null), as that:

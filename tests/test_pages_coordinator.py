@@ -7,6 +7,7 @@ week views, publish, and a repair after leave."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from datetime import UTC, date, datetime
@@ -114,11 +115,23 @@ def _row(seq: int, **changes: str) -> dict[str, str]:
     return row
 
 
-def _upload(client: FlaskClient, data: bytes, name: str, strict: bool = False) -> Any:
+def _upload(
+    client: FlaskClient, data: bytes, name: str, strict: bool = False, lang: str | None = None
+) -> Any:
     form: dict[str, Any] = {"sheet": (io.BytesIO(data), name)}
     if strict:
         form["strict"] = "1"
-    return _post(client, "/coordinator/upload", form, content_type="multipart/form-data")
+    path = "/coordinator/upload" + (f"?lang={lang}" if lang else "")
+    return _post(client, path, form, content_type="multipart/form-data")
+
+
+def _error_rows(page: str) -> list[tuple[str, ...]]:
+    """The import report's error table: (row, column, value, reason) as the page shows them."""
+    table = _between(page, 'class="co-errors"', "</table>")
+    rows = re.findall(
+        r"<tr><td class=\"n\">(.*?)</td><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td>", table
+    )
+    return [tuple(html.unescape(cell) for cell in row) for row in rows]
 
 
 # --- today --------------------------------------------------------------------------------------
@@ -161,10 +174,7 @@ def test_a_gbk_transfer_sheet_with_one_bad_row(client: FlaskClient, demo: Sessio
     assert '<strong data-count="imported">2</strong>' in page
     assert '<strong data-count="rejected">1</strong>' in page
     # The bad row: spreadsheet row 3 (the header is row 1), its column and the reason.
-    report = page[page.index('class="co-errors"') :]
-    assert re.search(
-        r'<td class="n">3</td><td>标的额（元）</td><td>十万元</td><td>[^<]*number', report
-    )
+    assert _error_rows(page) == [("3", "标的额（元）", "十万元", "「十万元」不是数字")]
     demo.expire_all()
     stored = set(demo.scalars(select(Case.case_number).where(Case.case_number.like("%9000_号"))))
     assert stored == {"(2026)豫0802民初90001号", "(2026)豫0802民初90003号"}
@@ -204,6 +214,54 @@ def test_a_bad_file_is_refused_with_a_clear_message(
     assert message in _text(response)
     demo.expire_all()
     assert demo.scalar(select(func.count()).select_from(Case)) == before
+
+
+def test_the_upload_report_is_in_the_pages_language(client: FlaskClient, demo: Session) -> None:
+    """The same bad rows: reasons in Chinese by default, in English with ?lang=en."""
+    bad = {"标的额（元）": "八万六", "收案日期": "2026-12-01", "是否疑难复杂": "可能"}
+    sheet = _sheet([_row(90031), _row(90032, **bad), _row(90031)])
+    chinese = [
+        ("3", "标的额（元）", "八万六", "「八万六」不是数字"),
+        ("3", "收案日期", "2026-12-01", "收案日期 2026-12-01 晚于今天（2026-11-20）"),
+        ("3", "是否疑难复杂", "可能", "「可能」应填“是”或“否”"),
+        ("4", "案号", "(2026)豫0802民初90031号",
+         "本文件中案号 (2026)豫0802民初90031号 重复（首次出现在第 2 行）"),
+    ]  # fmt: skip
+    english = [
+        ("3", "标的额（元）", "八万六", "'八万六' is not a number"),
+        ("3", "收案日期", "2026-12-01", "date 2026-12-01 is in the future (today is 2026-11-20)"),
+        ("3", "是否疑难复杂", "可能", "'可能' is not 是 or 否"),
+        ("4", "案号", "(2026)豫0802民初90031号",
+         "duplicate 案号 (2026)豫0802民初90031号 in this file (first on row 2)"),
+    ]  # fmt: skip
+
+    page = _text(_upload(client, sheet, "移送清单.csv"))
+    assert 'lang="zh-CN"' in page
+    assert _error_rows(page) == chinese
+
+    page = _text(_upload(client, sheet, "移送清单.csv", lang="en"))
+    assert 'lang="en"' in page
+    assert _error_rows(page) == english  # the good row is already there; the bad ones again
+
+    # The choice is remembered, and ?lang=zh_CN switches back.
+    assert _error_rows(_text(_upload(client, sheet, "移送清单.csv"))) == english
+    assert _error_rows(_text(_upload(client, sheet, "移送清单.csv", lang="zh_CN"))) == chinese
+
+
+@pytest.mark.parametrize(
+    ("lang", "detail"),
+    [
+        (None, "wrong.csv：前 5 行中没有含“案号”栏目的表头行"),
+        ("en", "wrong.csv: no header row with a 案号 column in the first 5 rows"),
+    ],
+)
+def test_a_file_error_is_in_the_pages_language(
+    client: FlaskClient, demo: Session, lang: str | None, detail: str
+) -> None:
+    response = _upload(client, b"just,some,columns\r\n1,2,3\r\n", "wrong.csv", lang=lang)
+    assert response.status_code == 400
+    found = re.search(r"<code>(.*?)</code>", _text(response))
+    assert found and html.unescape(found.group(1)) == detail
 
 
 # --- runs ---------------------------------------------------------------------------------------

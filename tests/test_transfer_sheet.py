@@ -4,6 +4,10 @@ Every input file is built inside the test the way the courts' Excel writes it: .
 and number cells, often a title row above the header) or .csv in UTF-8 (with or without BOM),
 GBK or GB18030 with CRLF line ends. Row numbers are spreadsheet rows as Excel shows them: the
 header is row 1 (row 2 below a title row) and the first case is the row after it.
+
+A reason is a translatable value (web/languages.py LazyText): ``zh(error)`` is what the
+coordinator's page shows by default (outside an app context it is the Chinese msgid itself),
+``en(error)`` what the API and the CLI give.
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import re
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -22,6 +25,7 @@ import openpyxl
 import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
+from flask_babel import force_locale
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
@@ -201,6 +205,16 @@ def only_error(report: ImportReport) -> RowError:
     return report.rejected[0]
 
 
+def zh(error: RowError | SheetError) -> str:
+    """The reason as the page shows it by default (outside an app context: the msgid)."""
+    return str(error.reason)
+
+
+def en(error: RowError | SheetError) -> str:
+    """The reason as the API and the CLI give it."""
+    return error.reason.in_locale("en")
+
+
 def case_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Case)) or 0
 
@@ -229,76 +243,223 @@ def fresh(engine: Engine) -> Iterator[Session]:
 
 DELEGATED_REJECTIONS = [
     pytest.param(
-        {"案号": "2026豫0802民诉前调1001号"}, "案号", "must start with the year", id="no-year"
-    ),
-    pytest.param({"案号": "(2026)豫0802民诉前调1001"}, "案号", "must end with 号", id="no-hao"),
-    pytest.param({"案号": "(2026)0802民诉前调1001号"}, "案号", "court code", id="no-province"),
-    pytest.param(
-        {"案号": "(2026)豫0802刑初1001号"}, "案号", "type code '刑初'", id="criminal-type"
-    ),
-    pytest.param(
-        {"案号": "(2027)豫0802民诉前调1001号"}, "案号", "year 2027 is not plausible", id="year"
-    ),
-    pytest.param({"案号": "(2026)豫0802民诉前调0号"}, "案号", "must be positive", id="seq-zero"),
-    pytest.param({"案号": ""}, "案号", "案号 is empty", id="no-case-number"),
-    pytest.param(
-        {"移送法院": "洛阳市西工区人民法院"}, "移送法院", "unknown court", id="unknown-court"
-    ),
-    pytest.param({"移送法院": "豫0899"}, "移送法院", "unknown court", id="unknown-code"),
-    pytest.param({"调解类型": "调解"}, "调解类型", "is not 委派 or 委托", id="bad-mode"),
-    pytest.param({"审级": "一审"}, "审级", "must be empty for 委派", id="instance-for-delegated"),
-    pytest.param({"程序": "特别程序"}, "程序", "is not 普通, 简易 or 小额", id="bad-procedure"),
-    pytest.param({"案由": "离婚纠纷"}, "案由", "not a financial dispute", id="divorce"),
-    pytest.param({"案由": "民间借贷纠纷"}, "案由", "not a financial dispute", id="private-lending"),
-    pytest.param({"案由": ""}, "案由", "案由 is empty", id="no-cause"),
-    pytest.param({AMOUNT: "-5000"}, AMOUNT, "amount -5000 is negative", id="negative"),
-    pytest.param({AMOUNT: "十二万"}, AMOUNT, "'十二万' is not a number", id="words"),
-    pytest.param({AMOUNT: "12万"}, AMOUNT, "'12万' is not a number", id="wan"),
-    pytest.param({AMOUNT: "NaN"}, AMOUNT, "is not a number", id="nan"),
-    pytest.param({AMOUNT: "100.125"}, AMOUNT, "more than 2 decimal places", id="three-decimals"),
-    pytest.param({AMOUNT: ""}, AMOUNT, "amount is empty", id="no-amount"),
-    pytest.param({AMOUNT: "1000000000000"}, AMOUNT, "larger than", id="too-large"),
-    pytest.param(
-        {"收案日期": "2026-02-30"}, "收案日期", "2026-02-30 is not a real date", id="feb-30"
+        {"案号": "2026豫0802民诉前调1001号"},
+        "案号",
+        "案号「2026豫0802民诉前调1001号」有误：应以括号中的年份开头",
+        "must start with the year",
+        id="no-year",
     ),
     pytest.param(
-        {"收案日期": "2026年13月01日"}, "收案日期", "2026-13-01 is not a real date", id="month-13"
+        {"案号": "(2026)豫0802民诉前调1001"},
+        "案号",
+        "应以“号”结尾",
+        "must end with 号",
+        id="no-hao",
     ),
-    pytest.param({"收案日期": "2026-11-29"}, "收案日期", "is in the future", id="future"),
-    pytest.param({"收案日期": "11/27/2026"}, "收案日期", "is not a date", id="us-date"),
-    pytest.param({"收案日期": ""}, "收案日期", "date is empty", id="no-date"),
-    pytest.param({"是否疑难复杂": "可能"}, "是否疑难复杂", "is not 是 or 否", id="bad-complex"),
     pytest.param(
-        {"是否需要中立评估": "待定"}, "是否需要中立评估", "is not 是 or 否", id="bad-evaluation"
+        {"案号": "(2026)0802民诉前调1001号"},
+        "案号",
+        "年份后缺少法院代字或代字不正确",
+        "court code",
+        id="no-province",
     ),
-    pytest.param({"原告": ""}, "原告", "原告 is empty", id="no-plaintiff"),
-    pytest.param({"原告": "   "}, "原告", "原告 is empty", id="blank-plaintiff"),
-    pytest.param({"被告": ""}, "被告", "被告 is empty", id="no-defendant"),
-    pytest.param({"被告": "、 、"}, "被告", "被告 is empty", id="only-separators"),
+    pytest.param(
+        {"案号": "(2026)豫0802刑初1001号"},
+        "案号",
+        "类型代字「刑初」不是民事调解案件的类型",
+        "type code '刑初'",
+        id="criminal-type",
+    ),
+    pytest.param(
+        {"案号": "(2027)豫0802民诉前调1001号"},
+        "案号",
+        "年份 2027 不合理",
+        "year 2027 is not plausible",
+        id="year",
+    ),
+    pytest.param(
+        {"案号": "(2026)豫0802民诉前调0号"},
+        "案号",
+        "序号应为正整数",
+        "must be positive",
+        id="seq-zero",
+    ),
+    pytest.param(
+        {"案号": "(2026)豫0802民诉前调9999999999号"},
+        "案号",
+        "序号 9999999999 过大",
+        "sequence number 9999999999 is too large",
+        id="seq-too-large",
+    ),
+    pytest.param({"案号": ""}, "案号", "案号为空", "The case number is empty", id="no-case-number"),
+    pytest.param(
+        {"移送法院": "洛阳市西工区人民法院"},
+        "移送法院",
+        "法院名录中没有「洛阳市西工区人民法院」",
+        "unknown court '洛阳市西工区人民法院'",
+        id="unknown-court",
+    ),
+    pytest.param(
+        {"移送法院": "豫0899"}, "移送法院", "法院名录中没有", "unknown court", id="unknown-code"
+    ),
+    pytest.param(
+        {"调解类型": "调解"},
+        "调解类型",
+        "「调解」不是调解类型，应填“委派”或“委托”",
+        "'调解' is not 委派 or 委托",
+        id="bad-mode",
+    ),
+    pytest.param(
+        {"调解类型": ""},
+        "调解类型",
+        "调解类型为空，应填“委派”或“委托”",
+        "调解类型 is empty; it must be 委派 or 委托",
+        id="no-mode",
+    ),
+    pytest.param(
+        {"审级": "一审"},
+        "审级",
+        "委派（诉前）案件不填审级，此处填了「一审」",
+        "must be empty for 委派",
+        id="instance-for-delegated",
+    ),
+    pytest.param(
+        {"程序": "特别程序"},
+        "程序",
+        "「特别程序」不是程序，应填“普通”“简易”或“小额”",
+        "is not 普通, 简易 or 小额",
+        id="bad-procedure",
+    ),
+    pytest.param(
+        {"案由": "离婚纠纷"},
+        "案由",
+        "「离婚纠纷」不是本中心调解的金融纠纷案由",
+        "not a financial dispute",
+        id="divorce",
+    ),
+    pytest.param(
+        {"案由": "民间借贷纠纷"},
+        "案由",
+        "不是本中心调解的金融纠纷案由",
+        "not a financial dispute",
+        id="private-lending",
+    ),
+    pytest.param({"案由": ""}, "案由", "案由为空", "案由 is empty", id="no-cause"),
+    pytest.param(
+        {AMOUNT: "-5000"},
+        AMOUNT,
+        "标的额不能为负数（-5000）",
+        "amount -5000 is negative",
+        id="negative",
+    ),
+    pytest.param(
+        {AMOUNT: "十二万"}, AMOUNT, "「十二万」不是数字", "'十二万' is not a number", id="words"
+    ),
+    pytest.param({AMOUNT: "12万"}, AMOUNT, "「12万」不是数字", "'12万' is not a number", id="wan"),
+    pytest.param({AMOUNT: "NaN"}, AMOUNT, "「NaN」不是数字", "is not a number", id="nan"),
+    pytest.param(
+        {AMOUNT: "100.125"},
+        AMOUNT,
+        "标的额 100.125 超过两位小数（应精确到分）",
+        "more than 2 decimal places",
+        id="three-decimals",
+    ),
+    pytest.param({AMOUNT: ""}, AMOUNT, "标的额为空", "amount is empty", id="no-amount"),
+    pytest.param(
+        {AMOUNT: "1000000000000"},
+        AMOUNT,
+        "超出本中心可登记的最大金额",
+        "larger than",
+        id="too-large",
+    ),
+    pytest.param(
+        {"收案日期": "2026-02-30"},
+        "收案日期",
+        "日期 2026-02-30 不存在",
+        "2026-02-30 is not a real date",
+        id="feb-30",
+    ),
+    pytest.param(
+        {"收案日期": "2026年13月01日"},
+        "收案日期",
+        "日期 2026-13-01 不存在",
+        "2026-13-01 is not a real date",
+        id="month-13",
+    ),
+    pytest.param(
+        {"收案日期": "2026-11-29"},
+        "收案日期",
+        "收案日期 2026-11-29 晚于今天（2026-11-28）",
+        "date 2026-11-29 is in the future (today is 2026-11-28)",
+        id="future",
+    ),
+    pytest.param(
+        {"收案日期": "11/27/2026"},
+        "收案日期",
+        "「11/27/2026」不是日期",
+        "is not a date",
+        id="us-date",
+    ),
+    pytest.param({"收案日期": ""}, "收案日期", "收案日期为空", "date is empty", id="no-date"),
+    pytest.param(
+        {"是否疑难复杂": "可能"},
+        "是否疑难复杂",
+        "「可能」应填“是”或“否”",
+        "'可能' is not 是 or 否",
+        id="bad-complex",
+    ),
+    pytest.param(
+        {"是否需要中立评估": "待定"},
+        "是否需要中立评估",
+        "「待定」应填“是”或“否”",
+        "is not 是 or 否",
+        id="bad-evaluation",
+    ),
+    pytest.param({"原告": ""}, "原告", "原告为空", "原告 is empty", id="no-plaintiff"),
+    pytest.param({"原告": "   "}, "原告", "原告为空", "原告 is empty", id="blank-plaintiff"),
+    pytest.param({"被告": ""}, "被告", "被告为空", "被告 is empty", id="no-defendant"),
+    pytest.param({"被告": "、 、"}, "被告", "被告为空", "被告 is empty", id="only-separators"),
+    pytest.param(
+        {"被告": "张" * 129},
+        "被告",
+        f"「{'张' * 20}…」超过 128 个字",
+        f"'{'张' * 20}'… is longer than 128 characters",
+        id="name-too-long",
+    ),
+    pytest.param(
+        {"备注": "第一行\x07"},
+        "备注",
+        "含有控制字符 U+0007，不是有效的文字",
+        "contains U+0007, a control character, which is not text",
+        id="control-character",
+    ),
     pytest.param(
         {"案号": "(2026)豫0803民诉前调1001号"},
         "案号",
+        "案号中的法院代字「豫0803」与移送法院「焦作市解放区人民法院」（豫0802）不符",
         "court code 豫0803 does not match 移送法院",
         id="court-code-mismatch",
     ),
     pytest.param(
         {"案号": "(2026)豫0802民初1001号"},
         "案号",
+        "案号中的类型代字「民初」与委派案件不符（应为 民诉前调）",
         "type code 民初 does not fit a 委派 case",
         id="min-chu-for-delegated",
     ),
 ]
 
 
-@pytest.mark.parametrize(("change", "field", "reason"), DELEGATED_REJECTIONS)
+@pytest.mark.parametrize(("change", "field", "reason_zh", "reason_en"), DELEGATED_REJECTIONS)
 def test_rejects_a_bad_delegated_row(
-    session: Session, tmp_path: Path, change: Row, field: str, reason: str
+    session: Session, tmp_path: Path, change: Row, field: str, reason_zh: str, reason_en: str
 ) -> None:
     report = run(session, write_csv(tmp_path, [delegated() | change]))
 
     error = only_error(report)
     assert (error.row, error.field) == (2, field)
-    assert reason in error.reason
+    assert reason_zh in zh(error)
+    assert reason_en in en(error)
     assert report.imported == []
     assert report.rejected_rows == [2]
     assert report.exit_code == 1
@@ -306,13 +467,35 @@ def test_rejects_a_bad_delegated_row(
 
 
 ENTRUSTED_REJECTIONS = [
-    pytest.param("一审", {"审级": ""}, "审级", "required for 委托", id="no-instance"),
-    pytest.param("一审", {"审级": "三审"}, "审级", "is not 一审 or 二审", id="third-instance"),
-    pytest.param("一审", {"程序": ""}, "程序", "is not 普通, 简易 or 小额", id="no-procedure"),
+    pytest.param(
+        "一审",
+        {"审级": ""},
+        "审级",
+        "委托案件须填写审级：“一审”或“二审”",
+        "required for 委托",
+        id="no-instance",
+    ),
+    pytest.param(
+        "一审",
+        {"审级": "三审"},
+        "审级",
+        "「三审」不是审级，委托案件应填“一审”或“二审”",
+        "'三审' is not 一审 or 二审 (required for 委托)",
+        id="third-instance",
+    ),
+    pytest.param(
+        "一审",
+        {"程序": ""},
+        "程序",
+        "程序为空，应填“普通”“简易”或“小额”",
+        "程序 is empty; it must be 普通, 简易 or 小额",
+        id="no-procedure",
+    ),
     pytest.param(
         "一审",
         {"案号": "(2026)豫0802民终567号"},
         "案号",
+        "案号中的类型代字「民终」与委托一审案件不符（应为 民初）",
         "type code 民终 does not fit a 委托 一审 case",
         id="min-zhong-for-first-instance",
     ),
@@ -320,6 +503,7 @@ ENTRUSTED_REJECTIONS = [
         "一审",
         {"案号": "(2026)豫0802民诉前调567号"},
         "案号",
+        "与委托一审案件不符（应为 民初）",
         "does not fit a 委托 一审 case (expected 民初)",
         id="pre-filing-number-for-entrusted",
     ),
@@ -327,6 +511,7 @@ ENTRUSTED_REJECTIONS = [
         "二审",
         {"案号": "(2026)豫08民初89号"},
         "案号",
+        "案号中的类型代字「民初」与委托二审案件不符（应为 民终）",
         "type code 民初 does not fit a 委托 二审 case",
         id="min-chu-for-second-instance",
     ),
@@ -334,28 +519,62 @@ ENTRUSTED_REJECTIONS = [
         "二审",
         {"程序": "小额"},
         "程序",
+        "小额诉讼案件实行一审终审，不能为二审",
         "small-claims cases are final at first instance",
         id="small-claims-appeal",
     ),
 ]
 
 
-@pytest.mark.parametrize(("instance", "change", "field", "reason"), ENTRUSTED_REJECTIONS)
+@pytest.mark.parametrize(
+    ("instance", "change", "field", "reason_zh", "reason_en"), ENTRUSTED_REJECTIONS
+)
 def test_rejects_a_bad_entrusted_row(
-    session: Session, tmp_path: Path, instance: str, change: Row, field: str, reason: str
+    session: Session,
+    tmp_path: Path,
+    instance: str,
+    change: Row,
+    field: str,
+    reason_zh: str,
+    reason_en: str,
 ) -> None:
     report = run(session, write_csv(tmp_path, [entrusted(instance=instance) | change]))
 
     error = only_error(report)
     assert (error.row, error.field) == (2, field)
-    assert reason in error.reason
+    assert reason_zh in zh(error)
+    assert reason_en in en(error)
     assert case_count(session) == 0
 
 
 def test_rejection_carries_the_cell_value_as_written(session: Session, tmp_path: Path) -> None:
     report = run(session, write_csv(tmp_path, [delegated() | {AMOUNT: " -5,000.00 "}]))
 
-    assert only_error(report) == RowError(2, AMOUNT, "-5,000.00", "amount -5000.00 is negative")
+    error = only_error(report)
+    assert (error.row, error.field, error.value) == (2, AMOUNT, "-5,000.00")
+    assert (zh(error), en(error)) == ("标的额不能为负数（-5000.00）", "amount -5000.00 is negative")
+
+
+def test_a_reason_is_shown_in_the_language_of_where_it_is_shown(
+    app: Flask, session: Session, tmp_path: Path
+) -> None:
+    """The same RowError renders in Chinese or English when it is shown, not when it is made."""
+    report = run(session, write_csv(tmp_path, [delegated() | {AMOUNT: "八万六"}]))
+    error = only_error(report)
+    chinese, english = "「八万六」不是数字", "'八万六' is not a number"
+
+    assert str(error.reason) == chinese  # outside an app context: the msgid
+    assert error.reason.in_locale("en") == english  # anywhere
+    assert error.reason.in_locale("zh_CN") == chinese
+    assert str(error) == f"row 2, {AMOUNT}: {english}"
+    with app.test_request_context("/?lang=en"):
+        assert str(error.reason) == english
+    with app.test_request_context("/"):
+        assert str(error.reason) == chinese
+    with app.app_context():  # the CLI's context: no request, so zh_CN unless forced
+        assert str(error.reason) == chinese
+        with force_locale("en"):
+            assert str(error.reason) == english
 
 
 def test_every_problem_of_a_row_is_reported_in_column_order(
@@ -426,7 +645,8 @@ def test_duplicate_case_number_within_the_file_names_the_first_row(
 
     error = only_error(report)
     assert (error.row, error.field) == (4, "案号")
-    assert "duplicate 案号 (2026)豫0802民诉前调1001号 in this file (first on row 2)" in error.reason
+    assert zh(error) == "本文件中案号 (2026)豫0802民诉前调1001号 重复（首次出现在第 2 行）"
+    assert en(error) == "duplicate 案号 (2026)豫0802民诉前调1001号 in this file (first on row 2)"
     assert report.imported == ["(2026)豫0802民诉前调1001号", "(2026)豫0802民诉前调1002号"]
     assert stored(session, "(2026)豫0802民诉前调1001号").amount == Decimal("120000.00")
 
@@ -439,7 +659,8 @@ def test_duplicate_within_the_file_is_found_after_normalising(
 
     error = only_error(report)
     assert (error.row, error.field) == (3, "案号")
-    assert "first on row 2" in error.reason
+    assert "首次出现在第 2 行" in zh(error)
+    assert "first on row 2" in en(error)
 
 
 @pytest.mark.parametrize(
@@ -468,11 +689,15 @@ def test_case_number_already_in_the_database_with_different_data_is_rejected(
     error = only_error(report)
     assert (error.row, error.field) == (2, "案号")
     assert "(2026)豫0802民诉前调1001号 is already in the database with different data" in (
-        error.reason
+        en(error)
     )
     # The reason names the columns that differ, so the coordinator knows what to check.
     (column,) = change
-    assert column in error.reason
+    assert zh(error).startswith(
+        "案号 (2026)豫0802民诉前调1001号 已在系统中，且以下栏目与系统中的数据不同："
+    )
+    assert column in zh(error)
+    assert column in en(error)
     assert report.unchanged == []
     assert case_count(fresh) == 1
 
@@ -505,23 +730,54 @@ def test_chosen_mediator_by_roster_number_or_name(
 
 
 @pytest.mark.parametrize(
-    ("chosen", "reason"),
+    ("chosen", "reason_zh", "reason_en"),
     [
-        pytest.param("张无名", "'张无名' is not an active mediator on the roster", id="unknown"),
-        pytest.param("M-999", "'M-999' is not an active mediator", id="unknown-number"),
-        pytest.param("赵停", "'赵停' is not an active mediator", id="suspended"),
-        pytest.param("钱专家", "'钱专家' is not an active mediator", id="expert-only"),
-        pytest.param("李明", "names 2 roster mediators (M-002、M-003)", id="ambiguous-name"),
+        pytest.param(
+            "张无名",
+            "「张无名」不是名册中在任的调解员",
+            "'张无名' is not an active mediator on the roster",
+            id="unknown",
+        ),
+        pytest.param(
+            "M-999",
+            "「M-999」不是名册中在任的调解员",
+            "'M-999' is not an active mediator",
+            id="unknown-number",
+        ),
+        pytest.param(
+            "赵停",
+            "「赵停」不是名册中在任的调解员",
+            "'赵停' is not an active mediator",
+            id="suspended",
+        ),
+        pytest.param(
+            "钱专家",
+            "「钱专家」不是名册中在任的调解员",
+            "'钱专家' is not an active mediator",
+            id="expert-only",
+        ),
+        pytest.param(
+            "李明",
+            "名册中有 2 名调解员叫「李明」（M-002、M-003），请填写名册编号",
+            "names 2 roster mediators (M-002、M-003)",
+            id="ambiguous-name",
+        ),
     ],
 )
 def test_rejects_a_chosen_mediator_not_on_the_roster(
-    session: Session, tmp_path: Path, roster: dict[str, Person], chosen: str, reason: str
+    session: Session,
+    tmp_path: Path,
+    roster: dict[str, Person],
+    chosen: str,
+    reason_zh: str,
+    reason_en: str,
 ) -> None:
     report = run(session, write_csv(tmp_path, [delegated() | {"当事人共同选定调解员": chosen}]))
 
     error = only_error(report)
     assert (error.row, error.field) == (2, "当事人共同选定调解员")
-    assert reason in error.reason
+    assert zh(error) == reason_zh
+    assert reason_en in en(error)
 
 
 def test_ambiguous_mediator_name_is_accepted_by_roster_number(
@@ -760,8 +1016,10 @@ def test_xlsx_with_title_row_date_cells_and_number_cells(
     session.commit()
 
     assert [(e.row, e.field) for e in report.rejected] == [(6, AMOUNT), (7, "收案日期")]
-    assert "more than 2 decimal places" in report.rejected[0].reason
-    assert "is in the future" in report.rejected[1].reason
+    assert "超过两位小数" in zh(report.rejected[0])
+    assert "more than 2 decimal places" in en(report.rejected[0])
+    assert "晚于今天" in zh(report.rejected[1])
+    assert "is in the future" in en(report.rejected[1])
     got = {c.case_number: (c.amount, c.received_on) for c in fresh.scalars(select(Case))}
     assert got == {
         "(2026)豫0802民诉前调1001号": (Decimal("1234567.89"), date(2026, 11, 2)),
@@ -994,7 +1252,8 @@ def test_deadline_in_an_uncovered_year_imports_without_deadline_and_warns(
     assert stored(session, "(2026)豫0802民诉前调1002号").deadline_on == date(2026, 12, 2)
     [warning] = report.warnings
     assert (warning.row, warning.field) == (2, "收案日期")
-    assert "without a deadline" in warning.reason
+    assert zh(warning).startswith("已导入，但未计算期限")
+    assert "without a deadline" in en(warning)
     assert report.exit_code == 0
 
 
@@ -1193,48 +1452,88 @@ def _not_text() -> bytes:
 
 FILE_ERRORS = [
     pytest.param(
-        "sheet.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504, "old .xls", id="xls"
+        "sheet.xls",
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504,
+        "sheet.xls：不支持旧版 .xls 格式，请另存为 .xlsx",
+        "old .xls",
+        id="xls",
     ),
-    pytest.param("sheet.txt", csv_bytes([delegated()]), "unsupported file type '.txt'", id="txt"),
-    pytest.param("sheet", csv_bytes([delegated()]), "unsupported file type ''", id="no-ext"),
-    pytest.param("sheet.xlsx", b"not a zip file", "not a readable .xlsx workbook", id="junk"),
     pytest.param(
-        "sheet.xlsx", csv_bytes([delegated()]), "not a readable .xlsx workbook", id="csv-as-xlsx"
+        "sheet.txt",
+        csv_bytes([delegated()]),
+        "不支持“.txt”类型的文件",
+        "unsupported file type '.txt'",
+        id="txt",
     ),
-    pytest.param("missing.csv", None, "cannot read", id="nonexistent"),
-    pytest.param("sheet.csv", _not_text(), "neither UTF-8 nor GBK/GB18030", id="undecodable"),
+    pytest.param(
+        "sheet", csv_bytes([delegated()]), "不支持“”类型", "unsupported file type ''", id="no-ext"
+    ),
+    pytest.param(
+        "sheet.xlsx",
+        b"not a zip file",
+        "sheet.xlsx：不是可读取的 .xlsx 工作簿",
+        "not a readable .xlsx workbook",
+        id="junk",
+    ),
+    pytest.param(
+        "sheet.xlsx",
+        csv_bytes([delegated()]),
+        "不是可读取的 .xlsx 工作簿",
+        "not a readable .xlsx workbook",
+        id="csv-as-xlsx",
+    ),
+    pytest.param("missing.csv", None, "无法读取", "cannot read", id="nonexistent"),
+    pytest.param(
+        "sheet.csv",
+        _not_text(),
+        "sheet.csv：文件既不是 UTF-8 也不是 GBK/GB18030 编码的文本",
+        "neither UTF-8 nor GBK/GB18030",
+        id="undecodable",
+    ),
     pytest.param(
         "sheet.csv",
         csv_bytes([delegated()], encoding="utf-16"),  # Excel's "Unicode text" export
+        "既不是 UTF-8 也不是 GBK/GB18030",
         "neither UTF-8 nor GBK/GB18030",
         id="utf-16",
     ),
     pytest.param(
         "sheet.csv",
         b"\xef\xbb\xbf" + csv_bytes([delegated()], encoding="gbk"),
+        "文件开头有 UTF-8 字节顺序标记（BOM），但内容不是 UTF-8 文本",
         "starts with a UTF-8 byte-order mark but is not UTF-8 text",
         id="bom-then-gbk",
     ),
-    pytest.param("sheet.csv", b"", "no header row with a 案号 column", id="empty"),
+    pytest.param(
+        "sheet.csv", b"", "没有含“案号”栏目的表头行", "no header row with a 案号 column", id="empty"
+    ),
     pytest.param(
         "sheet.csv",
         "\r\n".join([TITLE, "", "", "", "", "案号,移送法院"]).encode(),
+        "sheet.csv：前 5 行中没有含“案号”栏目的表头行",
         "no header row with a 案号 column in the first 5 rows",
         id="header-too-low",
     ),
 ]
 
 
-@pytest.mark.parametrize(("name", "data", "message"), FILE_ERRORS)
+@pytest.mark.parametrize(("name", "data", "message_zh", "message_en"), FILE_ERRORS)
 def test_file_level_errors(
-    session: Session, tmp_path: Path, name: str, data: bytes | None, message: str
+    session: Session,
+    tmp_path: Path,
+    name: str,
+    data: bytes | None,
+    message_zh: str,
+    message_en: str,
 ) -> None:
     path = tmp_path / name
     if data is not None:
         path.write_bytes(data)
 
-    with pytest.raises(SheetError, match=re.escape(message)):
+    with pytest.raises(SheetError) as exc:
         run(session, path)
+    assert message_zh in zh(exc.value)
+    assert message_en in en(exc.value)
     assert case_count(session) == 0
 
 
@@ -1244,7 +1543,8 @@ def test_missing_required_column_is_named(session: Session, tmp_path: Path, fmt:
 
     with pytest.raises(SheetError) as exc:
         run(session, path)
-    assert "header row 2 lacks required column(s): 收案日期" in str(exc.value)
+    assert f"sheet.{fmt}：表头行（第 2 行）缺少必需的栏目：收案日期" == str(exc.value)
+    assert "header row 2 lacks required column(s): 收案日期" in en(exc.value)
 
 
 def test_every_missing_required_column_is_named(session: Session, tmp_path: Path) -> None:
@@ -1252,7 +1552,8 @@ def test_every_missing_required_column_is_named(session: Session, tmp_path: Path
 
     with pytest.raises(SheetError) as exc:
         run(session, path)
-    assert "lacks required column(s): 移送法院、标的额（元）、原告" in str(exc.value)
+    assert "缺少必需的栏目：移送法院、标的额（元）、原告" in zh(exc.value)
+    assert "lacks required column(s): 移送法院、标的额（元）、原告" in en(exc.value)
 
 
 # ============================================================================ the CLI
@@ -1291,6 +1592,7 @@ def test_cli_some_rows_rejected_exits_1_and_keeps_the_valid_ones(
     lines = result.stdout.splitlines()
     assert "sheet.csv: 3 rows — 1 imported, 0 already present, 2 rejected" in lines
     assert "  rejected row 3, 标的额（元） [-5]: amount -5 is negative" in lines
+    assert "不能为负数" not in result.output  # the command line speaks English
     assert any(
         line.startswith("  rejected row 4, 案号 [(2026)豫0803民诉前调1003号]: ")
         and "does not match 移送法院" in line

@@ -5,6 +5,8 @@ field names (``case_number`` for 案号, ``amount`` for 标的额（元）, …)
 (委派/委托, 一审, 普通程序, 是/否, …). The view checks only the shape of the body; every case is
 then validated and stored by ``transfer_sheet.import_records``, the import of the sheet itself,
 so a case is accepted or rejected here exactly as its sheet row would be, with the same reasons.
+The reasons are answered in English, like every other API message, whatever the caller's
+``lang`` cookie or parameter (the coordinator's page shows the same reasons in its language).
 A key (or a court's login) may only send its own court's cases (an intermediate court's also its
 basic courts'); the center's staff, when the access table admits them, send any court's.
 """
@@ -103,7 +105,6 @@ def intake_cases() -> Response:
         kind="api_request",
         name=hashlib.sha256(request.get_data()).hexdigest(),
         batch="request",
-        first="first at index {}",
         details={"via": "api"},
     )
     try:
@@ -131,7 +132,8 @@ def intake_cases() -> Response:
         details: dict[str, Any] = {}
         for e in report.rejected:
             path = f"cases[{e.row}].{e.field_name}"
-            details[path] = f"{details[path]}; {e.reason}" if path in details else e.reason
+            reason = _english(e)
+            details[path] = f"{details[path]}; {reason}" if path in details else reason
         raise api.ApiError(
             422,
             "rejected",
@@ -148,12 +150,17 @@ def intake_cases() -> Response:
     return api.json_response(body, 201 if report.imported else 200)
 
 
+def _english(error: RowError) -> str:
+    """The API answers in English, whatever the page language a cookie or ?lang= chose."""
+    return error.reason.in_locale("en")
+
+
 def _error_json(error: RowError) -> dict[str, Any]:
     return {
         "index": error.row,
         "field": error.field_name,
         "header": error.field,
-        "reason": error.reason,
+        "reason": _english(error),
     }
 
 
@@ -277,7 +284,10 @@ _CASE_ERROR = {
             "enum": list(FIELD_HEADERS.values()),
             "description": "the transfer sheet's column",
         },
-        "reason": {"type": "string", "description": "as the transfer-sheet import gives it"},
+        "reason": {
+            "type": "string",
+            "description": "as the transfer-sheet import gives it, in English",
+        },
     },
 }
 _RESULT = {

@@ -121,17 +121,21 @@ def import_cases_command(file: Path, strict: bool, today: datetime | None) -> No
             if strict and report.rejected:
                 session.rollback()
     except SheetError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {exc.reason.in_locale('en')}", err=True)
         raise click.exceptions.Exit(2) from None
+    # The command line speaks English; the reasons are translated from their Chinese msgids.
     imported = 0 if strict and report.rejected else len(report.imported)
     click.echo(
         f"{report.file}: {report.rows} rows — {imported} imported, "
         f"{len(report.unchanged)} already present, {len(report.rejected_rows)} rejected"
     )
     for error in report.rejected:
-        click.echo(f"  rejected row {error.row}, {error.field} [{error.value}]: {error.reason}")
+        reason = error.reason.in_locale("en")
+        click.echo(f"  rejected row {error.row}, {error.field} [{error.value}]: {reason}")
     for warning in report.warnings:
-        click.echo(f"  warning row {warning.row}, {warning.field}: {warning.reason}")
+        click.echo(
+            f"  warning row {warning.row}, {warning.field}: {warning.reason.in_locale('en')}"
+        )
     for name in report.institutions_created:
         click.echo(f"  new institution: {name}")
     if strict and report.rejected:

@@ -8,6 +8,12 @@ and skipped, and ``strict`` imports nothing unless every row is valid.
 Everything after reading the file is ``import_records``, which the intake API
 (``POST /api/v1/cases``, web/api_intake.py) calls with the same field names, so a case sent
 through the API passes exactly the checks a sheet row passes and fails with the same reasons.
+
+Reasons (``RowError.reason``, ``SheetError.reason``) are ``LazyText`` (web/languages.py): a
+Chinese msgid and its parameters, translated where they are shown. The coordinator's page shows
+them in the page's language, the API and the CLI in English (``reason.in_locale("en")``); the
+English is in web/translations/en/LC_MESSAGES/messages.po. Nothing here stores a reason: the
+import's audit entry records counts and row numbers only.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ from models.vocabulary import CaseMode, Complexity, PartyRole, Procedure
 
 from . import audit
 from .holidays import calendar_from_db, refresh_deadline
+from .languages import LazyText
+from .languages import lazy_text as _l
 from .reference import CAUSE_ALIASES, classify_institution, looks_like_organisation
 
 # Column header -> field. Headers are compared after NFKC and whitespace removal, so 标的额（元）
@@ -78,17 +86,22 @@ MAX_AMOUNT = Decimal("999999999999.99")  # Numeric(14, 2)
 MAX_SEQ = 2**31 - 1  # cases.seq is an INTEGER
 MAX_NAME = 128  # case_parties.name and institutions.name are VARCHAR(128)
 # Says no more than the rule: not whose court it is nor whether the case exists.
-NOT_YOUR_COURT = (
-    "this key may only submit cases of its own court (an intermediate court's key also those "
-    "of its basic courts)"
-)
+NOT_YOUR_COURT = _l("本密钥只能报送本院的案件（中级法院的密钥还可报送其辖区内基层法院的案件）")
 _DATE = re.compile(
     r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$"
 )
 
 
 class SheetError(Exception):
-    """The file as a whole cannot be imported (unreadable, wrong format or headers)."""
+    """The file as a whole cannot be imported (unreadable, wrong format or headers).
+    ``str()`` is in the current locale; ``reason.in_locale(...)`` in a chosen one."""
+
+    def __init__(self, reason: LazyText) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return str(self.reason)
 
 
 @dataclass(frozen=True)
@@ -96,10 +109,10 @@ class RowError:
     row: int  # the spreadsheet row number, header included, as Excel shows it
     field: str  # the column header
     value: str
-    reason: str
+    reason: LazyText  # translated where it is shown: str() or reason.in_locale("en")
 
     def __str__(self) -> str:
-        return f"row {self.row}, {self.field}: {self.reason}"
+        return f"row {self.row}, {self.field}: {self.reason.in_locale('en')}"
 
     @property
     def field_name(self) -> str:
@@ -145,8 +158,8 @@ class RecordSource:
 
     kind: str  # the audit entry's object_type, e.g. "transfer_sheet"
     name: str  # its object_id and ImportReport.file, e.g. the file name
-    batch: str = "file"  # "duplicate 案号 … in this file"
-    first: str = "first on row {}"  # the earlier record a duplicate repeats
+    # "file": a duplicate 案号 names the row of its first occurrence; "request": its index
+    batch: str = "file"
     details: Mapping[str, Any] = field(default_factory=dict)  # more for the audit entry
 
 
@@ -159,7 +172,7 @@ class _Row:
     errors: list[RowError] = field(default_factory=list)
     values: dict[str, Any] = field(default_factory=dict)
 
-    def fail(self, fld: str, reason: str) -> None:
+    def fail(self, fld: str, reason: LazyText) -> None:
         self.errors.append(RowError(self.number, FIELD_HEADERS[fld], self.raw.get(fld, ""), reason))
 
 
@@ -181,8 +194,12 @@ def _decode(data: bytes, name: str) -> str:
             return data[3:].decode("utf-8")
         except UnicodeDecodeError as exc:
             raise SheetError(
-                f"{name}: the file starts with a UTF-8 byte-order mark but is not UTF-8 text "
-                f"(undecodable byte at offset {exc.start + 3})"
+                _l(
+                    "%(file)s：文件开头有 UTF-8 字节顺序标记（BOM），但内容不是 UTF-8 文本"
+                    "（偏移量 %(offset)s 处的字节无法解码）",
+                    file=name,
+                    offset=exc.start + 3,
+                )
             ) from None
     try:
         return data.decode("utf-8")
@@ -192,8 +209,12 @@ def _decode(data: bytes, name: str) -> str:
         return data.decode("gb18030")  # a superset of GBK, which Excel on Chinese Windows writes
     except UnicodeDecodeError as exc:
         raise SheetError(
-            f"{name}: the file is neither UTF-8 nor GBK/GB18030 text "
-            f"(undecodable byte at offset {exc.start})"
+            _l(
+                "%(file)s：文件既不是 UTF-8 也不是 GBK/GB18030 编码的文本"
+                "（偏移量 %(offset)s 处的字节无法解码）",
+                file=name,
+                offset=exc.start,
+            )
         ) from None
 
 
@@ -202,7 +223,9 @@ def _read_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise SheetError(f"cannot read {path}: {exc.strerror}") from None
+        raise SheetError(
+            _l("无法读取 %(file)s：%(error)s", file=str(path), error=exc.strerror)
+        ) from None
     if suffix == ".csv":
         text = _decode(data, path.name)
         for number, cells in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
@@ -213,15 +236,29 @@ def _read_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
         try:
             book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises several types for a corrupt file
-            raise SheetError(f"{path.name}: not a readable .xlsx workbook ({exc})") from None
+            raise SheetError(
+                _l(
+                    "%(file)s：不是可读取的 .xlsx 工作簿（%(error)s）",
+                    file=path.name,
+                    error=str(exc),
+                )
+            ) from None
         sheet = book.worksheets[0]
         for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
             yield number, list(cells)
         book.close()
     elif suffix == ".xls":
-        raise SheetError(f"{path.name}: the old .xls format is not supported; save it as .xlsx")
+        raise SheetError(
+            _l("%(file)s：不支持旧版 .xls 格式，请另存为 .xlsx 后再导入", file=path.name)
+        )
     else:
-        raise SheetError(f"{path.name}: unsupported file type {suffix!r}; use .xlsx or .csv")
+        raise SheetError(
+            _l(
+                "%(file)s：不支持“%(suffix)s”类型的文件，请使用 .xlsx 或 .csv",
+                file=path.name,
+                suffix=suffix,
+            )
+        )
 
 
 def read_sheet(path: Path) -> tuple[dict[str, int], list[tuple[int, dict[str, Any]]]]:
@@ -242,11 +279,16 @@ def read_sheet(path: Path) -> tuple[dict[str, int], list[tuple[int, dict[str, An
         if number >= 5:
             break
     if columns is None:
-        raise SheetError(f"{path.name}: no header row with a 案号 column in the first 5 rows")
+        raise SheetError(_l("%(file)s：前 5 行中没有含“案号”栏目的表头行", file=path.name))
     missing = [FIELD_HEADERS[f] for f in FIELD_HEADERS if f not in columns and f not in OPTIONAL]
     if missing:
         raise SheetError(
-            f"{path.name}: header row {header_row} lacks required column(s): {'、'.join(missing)}"
+            _l(
+                "%(file)s：表头行（第 %(row)s 行）缺少必需的栏目：%(columns)s",
+                file=path.name,
+                row=header_row,
+                columns="、".join(missing),
+            )
         )
     data = []
     for number, cells in rows:
@@ -275,21 +317,21 @@ def _parse_amount(row: _Row, value: Any) -> None:
     else:
         text = re.sub(r"[\s,，¥￥]|元$", "", _text(value))
     if not text:
-        row.fail("amount", "amount is empty")
+        row.fail("amount", _l("标的额为空"))
         return
     try:
         amount = Decimal(text)
     except InvalidOperation:
-        row.fail("amount", f"{_text(value)!r} is not a number")
+        row.fail("amount", _l("「%(value)s」不是数字", value=_text(value)))
         return
     if not amount.is_finite():
-        row.fail("amount", f"{_text(value)!r} is not a number")
+        row.fail("amount", _l("「%(value)s」不是数字", value=_text(value)))
     elif amount < 0:
-        row.fail("amount", f"amount {amount} is negative")
+        row.fail("amount", _l("标的额不能为负数（%(amount)s）", amount=str(amount)))
     elif amount > MAX_AMOUNT:
-        row.fail("amount", f"amount {amount} is larger than the largest amount the center records")
+        row.fail("amount", _l("标的额 %(amount)s 超出本中心可登记的最大金额", amount=str(amount)))
     elif amount != amount.quantize(Decimal("0.01")):
-        row.fail("amount", f"amount {amount} has more than 2 decimal places (fen)")
+        row.fail("amount", _l("标的额 %(amount)s 超过两位小数（应精确到分）", amount=str(amount)))
     else:
         row.values["amount"] = amount.quantize(Decimal("0.01"))
 
@@ -302,23 +344,33 @@ def _parse_date(row: _Row, value: Any, today: date) -> None:
     else:
         text = _text(value)
         if not text:
-            row.fail("received_on", "date is empty")
+            row.fail("received_on", _l("收案日期为空"))
             return
         match = _DATE.match(text)
         if match is None:
             row.fail(
                 "received_on",
-                f"{text!r} is not a date (use 2026-11-27, 2026/11/27 or 2026年11月27日)",
+                _l(
+                    "「%(value)s」不是日期（请写作 2026-11-27、2026/11/27 或 2026年11月27日）",
+                    value=text,
+                ),
             )
             return
         y, m, d = (int(g) for g in match.groups())
         try:
             day = date(y, m, d)
         except ValueError:
-            row.fail("received_on", f"{y:04d}-{m:02d}-{d:02d} is not a real date")
+            row.fail("received_on", _l("日期 %(date)s 不存在", date=f"{y:04d}-{m:02d}-{d:02d}"))
             return
     if day > today:
-        row.fail("received_on", f"date {day.isoformat()} is in the future (today is {today})")
+        row.fail(
+            "received_on",
+            _l(
+                "收案日期 %(date)s 晚于今天（%(today)s）",
+                date=day.isoformat(),
+                today=today.isoformat(),
+            ),
+        )
         return
     row.values["received_on"] = day
 
@@ -330,7 +382,42 @@ def _parse_flag(row: _Row, fld: str, value: Any) -> None:
     elif text in NO:
         row.values[fld] = False
     else:
-        row.fail(fld, f"{_text(value)!r} is not 是 or 否")
+        row.fail(fld, _l("「%(value)s」应填“是”或“否”", value=_text(value)))
+
+
+def _case_number_reason(exc: CaseNumberError) -> LazyText:
+    """models/case_number.py's reason, worded here so that it can be translated."""
+    value = exc.params.get("raw", "")
+    match exc.problem:
+        case "empty":
+            return _l("案号为空")
+        case "no_year":
+            return _l("案号「%(value)s」有误：应以括号中的年份开头，例如 (2026)", value=value)
+        case "no_hao":
+            return _l("案号「%(value)s」有误：应以“号”结尾", value=value)
+        case "court_code":
+            return _l(
+                "案号「%(value)s」有误：年份后缺少法院代字或代字不正确（例如 豫0802）",
+                value=value,
+            )
+        case "year":
+            return _l(
+                "案号「%(value)s」有误：年份 %(year)s 不合理", value=value, year=exc.params["year"]
+            )
+        case "type_code":
+            return _l(
+                "案号「%(value)s」有误：类型代字「%(type_code)s」不是民事调解案件的类型"
+                "（%(known)s）",
+                value=value,
+                type_code=exc.params["type_code"],
+                known=exc.params["known"],
+            )
+        case "seq":
+            return _l("案号「%(value)s」有误：序号应为正整数", value=value)
+        case _:
+            return _l(
+                "案号「%(value)s」有误：格式应为 (年份)+法院代字+类型代字+序号+号", value=value
+            )
 
 
 def _parse_cells(number: int, record: Mapping[str, Any], options: ImportOptions) -> _Row:
@@ -340,41 +427,62 @@ def _parse_cells(number: int, record: Mapping[str, Any], options: ImportOptions)
     try:
         parsed = parse_case_number(raw["case_number"], today_year=options.today.year)
     except CaseNumberError as exc:
-        row.fail("case_number", str(exc))
+        row.fail("case_number", _case_number_reason(exc))
     else:
         if parsed.seq > MAX_SEQ:
             row.fail(
                 "case_number",
-                f"bad 案号 {raw['case_number']!r}: sequence number {parsed.seq} is too large",
+                _l(
+                    "案号「%(value)s」有误：序号 %(seq)s 过大",
+                    value=raw["case_number"],
+                    seq=parsed.seq,
+                ),
             )
         else:
             row.values["number"] = parsed
 
     mode = MODES.get(raw["mode"])
     if mode is None:
-        row.fail("mode", f"{raw['mode']!r} is not 委派 or 委托")
+        if raw["mode"]:
+            row.fail("mode", _l("「%(value)s」不是调解类型，应填“委派”或“委托”", value=raw["mode"]))
+        else:
+            row.fail("mode", _l("调解类型为空，应填“委派”或“委托”"))
     row.values["mode"] = mode
 
     instance: int | None = None
     if mode == CaseMode.DELEGATED and raw["instance"]:
-        row.fail("instance", f"must be empty for 委派 (pre-filing) cases, got {raw['instance']!r}")
+        row.fail(
+            "instance",
+            _l("委派（诉前）案件不填审级，此处填了「%(value)s」", value=raw["instance"]),
+        )
     elif mode == CaseMode.ENTRUSTED:
         instance = INSTANCES.get(raw["instance"])
-        if instance is None:
-            row.fail("instance", f"{raw['instance']!r} is not 一审 or 二审 (required for 委托)")
+        if instance is None and raw["instance"]:
+            row.fail(
+                "instance",
+                _l("「%(value)s」不是审级，委托案件应填“一审”或“二审”", value=raw["instance"]),
+            )
+        elif instance is None:
+            row.fail("instance", _l("委托案件须填写审级：“一审”或“二审”"))
     row.values["instance"] = instance
 
     procedure = PROCEDURES.get(raw["procedure"])
     if procedure is None and not (mode == CaseMode.DELEGATED and not raw["procedure"]):
-        row.fail("procedure", f"{raw['procedure']!r} is not 普通, 简易 or 小额")
+        if raw["procedure"]:
+            row.fail(
+                "procedure",
+                _l("「%(value)s」不是程序，应填“普通”“简易”或“小额”", value=raw["procedure"]),
+            )
+        else:
+            row.fail("procedure", _l("程序为空，应填“普通”“简易”或“小额”"))
     row.values["procedure"] = procedure
 
     cause = re.sub(r"\s+", "", raw["cause"])
     category = CAUSE_ALIASES.get(cause)
     if not cause:
-        row.fail("cause", "案由 is empty")
+        row.fail("cause", _l("案由为空"))
     elif category is None:
-        row.fail("cause", f"{cause!r} is not a financial dispute the center mediates")
+        row.fail("cause", _l("「%(value)s」不是本中心调解的金融纠纷案由", value=cause))
     row.values["category"] = category
     row.values["cause"] = cause
 
@@ -385,14 +493,14 @@ def _parse_cells(number: int, record: Mapping[str, Any], options: ImportOptions)
 
     plaintiff = re.sub(r"\s+", "", raw["plaintiff"])
     if not plaintiff:
-        row.fail("plaintiff", "原告 is empty")
+        row.fail("plaintiff", _l("原告为空"))
     else:
         _check_text(row, "plaintiff", [plaintiff])
     row.values["plaintiff"] = plaintiff
     defendants = [re.sub(r"\s+", "", d) for d in re.split(r"[、;；]", raw["defendants"])]
     defendants = [d for d in defendants if d]
     if not defendants:
-        row.fail("defendants", "被告 is empty")
+        row.fail("defendants", _l("被告为空"))
     else:
         _check_text(row, "defendants", defendants)
     row.values["defendants"] = defendants
@@ -410,13 +518,17 @@ def _check_text(row: _Row, fld: str, texts: list[str], *, limit: int | None = MA
             None,
         )
         if bad is not None:
-            kind = (
-                "a lone surrogate" if unicodedata.category(bad) == "Cs" else "a control character"
-            )
-            row.fail(fld, f"contains U+{ord(bad):04X}, {kind}, which is not text")
+            code = f"{ord(bad):04X}"
+            if unicodedata.category(bad) == "Cs":
+                row.fail(fld, _l("含有孤立的代理码位 U+%(code)s，不是有效的文字", code=code))
+            else:
+                row.fail(fld, _l("含有控制字符 U+%(code)s，不是有效的文字", code=code))
             return
         if limit is not None and len(text) > limit:
-            row.fail(fld, f"{text[:20]!r}… is longer than {limit} characters")
+            row.fail(
+                fld,
+                _l("「%(start)s…」超过 %(limit)s 个字", start=text[:20], limit=limit),
+            )
             return
 
 
@@ -449,7 +561,7 @@ def _check_row(row: _Row, lookups: _Lookups, allowed_court_ids: set[int] | None)
     raw, values = row.raw, row.values
     court = lookups.courts.get(_canon_header(raw["court"]))
     if court is None:
-        row.fail("court", f"unknown court {raw['court']!r}")
+        row.fail("court", _l("法院名录中没有「%(value)s」", value=raw["court"]))
     elif allowed_court_ids is not None and court.id not in allowed_court_ids:
         row.fail("court", NOT_YOUR_COURT)
     values["court"] = court
@@ -459,25 +571,39 @@ def _check_row(row: _Row, lookups: _Lookups, allowed_court_ids: set[int] | None)
     if number is not None and court is not None and court.code and number.court_code != court.code:
         row.fail(
             "case_number",
-            f"案号 court code {number.court_code} does not match 移送法院 {court.name} "
-            f"({court.code})",
+            _l(
+                "案号中的法院代字「%(code)s」与移送法院「%(court)s」（%(court_code)s）不符",
+                code=number.court_code,
+                court=court.name,
+                court_code=court.code,
+            ),
         )
     if number is not None and mode is not None and (mode, instance) in EXPECTED_TYPES:
         expected = EXPECTED_TYPES[(mode, instance)]
         if number.type_code not in expected:
-            label = (
-                "委派"
-                if mode == CaseMode.DELEGATED
-                else f"委托 {'一审' if instance == 1 else '二审'}"
-            )
-            row.fail(
-                "case_number",
-                f"案号 type code {number.type_code} does not fit a {label} case "
-                f"(expected {'/'.join(expected)})",
-            )
+            found, wanted = number.type_code, "/".join(expected)
+            if mode == CaseMode.DELEGATED:
+                reason = _l(
+                    "案号中的类型代字「%(type_code)s」与委派案件不符（应为 %(expected)s）",
+                    type_code=found,
+                    expected=wanted,
+                )
+            elif instance == 1:
+                reason = _l(
+                    "案号中的类型代字「%(type_code)s」与委托一审案件不符（应为 %(expected)s）",
+                    type_code=found,
+                    expected=wanted,
+                )
+            else:
+                reason = _l(
+                    "案号中的类型代字「%(type_code)s」与委托二审案件不符（应为 %(expected)s）",
+                    type_code=found,
+                    expected=wanted,
+                )
+            row.fail("case_number", reason)
 
     if values.get("procedure") == Procedure.SMALL_CLAIMS and instance == 2:
-        row.fail("procedure", "small-claims cases are final at first instance; 二审 is impossible")
+        row.fail("procedure", _l("小额诉讼案件实行一审终审，不能为二审"))
 
     chosen = raw.get("chosen_mediator") or ""
     values["chosen_mediator"] = None
@@ -489,13 +615,17 @@ def _check_row(row: _Row, lookups: _Lookups, allowed_court_ids: set[int] | None)
                 nos = "、".join(p.roster_no for p in matches)
                 row.fail(
                     "chosen_mediator",
-                    f"{chosen!r} names {len(matches)} roster mediators ({nos}); give the roster "
-                    f"number",
+                    _l(
+                        "名册中有 %(n)s 名调解员叫「%(value)s」（%(numbers)s），请填写名册编号",
+                        value=chosen,
+                        n=len(matches),
+                        numbers=nos,
+                    ),
                 )
             elif matches:
                 person = matches[0]
             else:
-                row.fail("chosen_mediator", f"{chosen!r} is not an active mediator on the roster")
+                row.fail("chosen_mediator", _l("「%(value)s」不是名册中在任的调解员", value=chosen))
         values["chosen_mediator"] = person
 
 
@@ -597,11 +727,20 @@ def import_records(
         if number is None:
             continue
         if number.normalized in first_seen:
-            first = source.first.format(first_seen[number.normalized])
-            row.fail(
-                "case_number",
-                f"duplicate 案号 {number.normalized} in this {source.batch} ({first})",
-            )
+            first = first_seen[number.normalized]
+            if source.batch == "request":
+                reason = _l(
+                    "本次请求中案号 %(number)s 重复（首次出现在索引 %(first)s 处）",
+                    number=number.normalized,
+                    first=first,
+                )
+            else:
+                reason = _l(
+                    "本文件中案号 %(number)s 重复（首次出现在第 %(first)s 行）",
+                    number=number.normalized,
+                    first=first,
+                )
+            row.fail("case_number", reason)
         else:
             first_seen[number.normalized] = row.number
 
@@ -642,8 +781,10 @@ def import_records(
                     row.number,
                     FIELD_HEADERS["received_on"],
                     row.raw["received_on"],
-                    "imported without a deadline: its last day falls in a year with no "
-                    "holiday schedule; load it with `sutiao load-holidays`",
+                    _l(
+                        "已导入，但未计算期限：期限届满日所在年度的节假日安排尚未载入，"
+                        "请用 `sutiao load-holidays` 载入"
+                    ),
                 )
             )
         report.imported.append(case.case_number)
@@ -674,7 +815,7 @@ def _compare_stored(
     number: CaseNumber = row.values["number"]
     if allowed_court_ids is not None and stored.court_id not in allowed_court_ids:
         # Not this key's case: its data is not this key's to compare with.
-        row.fail("case_number", f"duplicate 案号: {number.normalized} is already in the database")
+        row.fail("case_number", _l("案号 %(number)s 已在系统中", number=number.normalized))
         return
     stored_values = _stored_values(stored)
     differing = [
@@ -685,8 +826,11 @@ def _compare_stored(
     if differing:
         row.fail(
             "case_number",
-            f"duplicate 案号: {stored.case_number} is already in the database with "
-            f"different data: {'、'.join(differing)} differ",
+            _l(
+                "案号 %(number)s 已在系统中，且以下栏目与系统中的数据不同：%(columns)s",
+                number=stored.case_number,
+                columns="、".join(differing),
+            ),
         )
 
 

@@ -397,7 +397,7 @@ def upload() -> ResponseReturnValue:
             return _render_today(
                 400,
                 sheet_error=_("文件无法导入，未导入任何案件。"),
-                sheet_detail=str(error),
+                sheet_detail=str(error.reason),  # in the page's language, as the row reasons
             )
         except Exception:
             session.rollback()
