@@ -30,7 +30,7 @@ from models.case_number import CaseNumberError, parse_case_number
 
 from .assignment import build_day_problem
 from .audit import record
-from .workflow import Conflict, NotFound, WorkflowError
+from .workflow import Conflict, NotFound, WorkflowError, actor_label
 
 MAX_NOTE = 255
 CONSENTS = ("plaintiff_consent_on", "defendant_consent_on")
@@ -67,10 +67,6 @@ class WaiverView:
             "recorded_at": self.recorded_at.isoformat() if self.recorded_at else None,
             "recorded_by": self.recorded_by,
         }
-
-
-def _actor(user_id: int | None) -> str:
-    return f"user:{user_id}" if user_id is not None else "cli"
 
 
 def _invalid(field: str, message: str) -> WorkflowError:
@@ -223,7 +219,7 @@ def record_waiver(
     record(
         session,
         "waiver.record",
-        actor=_actor(user_id),
+        actor=actor_label(user_id),
         user_id=user_id,
         object_type="waiver",
         object_id=waiver.id,
@@ -269,7 +265,7 @@ def revoke_waiver(
     record(
         session,
         "waiver.revoke",
-        actor=_actor(user_id),
+        actor=actor_label(user_id),
         user_id=user_id,
         object_type="waiver",
         object_id=waiver.id,

@@ -98,7 +98,8 @@ class RunSummary:
     detail: dict[str, Any]
 
 
-def _actor(user_id: int | None) -> str:
+def actor_label(user_id: int | None) -> str:
+    """The audit actor of an operation: the user, or the command line."""
     return f"user:{user_id}" if user_id is not None else "cli"
 
 
@@ -108,7 +109,7 @@ def _audit_run(
     record(
         session,
         action,
-        actor=_actor(user_id),
+        actor=actor_label(user_id),
         user_id=user_id,
         object_type="assignment_run",
         object_id=run.id,
@@ -432,7 +433,7 @@ def pin(session: Session, proposal_id: int, *, reason: str, user_id: int | None 
     record(
         session,
         "proposal.pin",
-        actor=_actor(user_id),
+        actor=actor_label(user_id),
         user_id=user_id,
         object_type="proposal",
         object_id=proposal.id,
@@ -507,7 +508,7 @@ def override(
     record(
         session,
         "proposal.override",
-        actor=_actor(user_id),
+        actor=actor_label(user_id),
         user_id=user_id,
         object_type="proposal",
         object_id=proposal.id,
