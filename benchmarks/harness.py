@@ -108,6 +108,37 @@ def throwaway_cluster() -> Iterator[str]:
 
 
 @contextlib.contextmanager
+def throwaway_redis() -> Iterator[str | None]:
+    """A redis-server on a free port with no persistence, as production's rate-limit store
+    (README: ``SUTIAO_RATELIMIT_STORAGE_URI=redis://…``); yields its URL, or None when
+    redis-server is not installed, and stops it on exit."""
+    server = shutil.which("redis-server")
+    if server is None:
+        yield None
+        return
+    port = free_port()
+    folder = Path(tempfile.mkdtemp(prefix="sutiao-bench-redis."))
+    args = [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly"]
+    process = subprocess.Popen(
+        [*args, "no", "--dir", str(folder)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+                break
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise BenchmarkError(f"redis-server did not start on port {port}")
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/1"
+    finally:
+        _stop(process, grace=5)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
 def fresh_database(admin_url: str, prefix: str = "sutiao_bench") -> Iterator[str]:
     """A new, empty database on the server of ``admin_url``; dropped on exit."""
     from sqlalchemy import create_engine, make_url, text

@@ -54,6 +54,7 @@ from .harness import (
     percentile,
     run_checked,
     throwaway_cluster,
+    throwaway_redis,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -428,12 +429,14 @@ class Context:
     census: dict[str, Any] = field(default_factory=dict)
 
 
-def app_env(database_url: str, base_url: str) -> dict[str, str]:
+def app_env(database_url: str, base_url: str, limit_store: str | None = None) -> dict[str, str]:
+    """The app's environment; ``limit_store`` is the rate limiter's store (production's redis://,
+    else memory://)."""
     env = dict(os.environ)
     env.update(
         SUTIAO_DATABASE_URL=database_url,
         SUTIAO_API_RATE_LIMIT=BENCH_RATE_LIMIT,
-        SUTIAO_RATELIMIT_STORAGE_URI="memory://",
+        SUTIAO_RATELIMIT_STORAGE_URI=limit_store or "memory://",
         SUTIAO_BASE_URL=base_url,
         SECRET_KEY=secrets.token_hex(16),
         PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p),
@@ -702,9 +705,12 @@ def run(
         if not admin:
             admin = stack.enter_context(throwaway_cluster())
         database_url = stack.enter_context(fresh_database(admin))
+        # Production counts the rate limits in Redis (README); memory:// only without redis-server.
+        limit_store = stack.enter_context(throwaway_redis())
+        out["rate_limit_store"] = "redis" if limit_store else "memory (no redis-server)"
         port = free_port()
         base_url = f"http://127.0.0.1:{port}"
-        env = app_env(database_url, base_url)
+        env = app_env(database_url, base_url, limit_store)
         out["setup_seconds"] = load_data(
             env,
             workdir,
@@ -813,7 +819,8 @@ def table(out: dict[str, Any]) -> str:
     lines = [
         f"size {out['size']}: {data['cases']} cases ({data['incoming_cases']} incoming), "
         f"{data['people']} mediators and experts, {data['published_sessions']} published "
-        f"sessions, {data['team_members']} team members; PostgreSQL {out['postgres']}",
+        f"sessions, {data['team_members']} team members; PostgreSQL {out['postgres']}; rate limits "
+        f"in {out['rate_limit_store']}",
         f"gunicorn {kind} on {out['cpus']} CPUs; loader {out['loader']}, "
         f"{out['connections']} connections, {out['duration']:g} s per run; load average "
         f"{out['loadavg_before']} before, {out['loadavg_after']} after",

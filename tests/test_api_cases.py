@@ -491,14 +491,52 @@ def test_court_code_list_matches_the_reference(session: Session) -> None:
     assert {c.code for c in parent.children} >= {"豫0802", "豫0811"}
 
 
-def test_autocommit_session_must_be_chosen_before_the_session_opens(app: Flask) -> None:
-    from web.db import get_session, use_autocommit_session
+def test_autocommit_connection_must_be_chosen_before_the_session_opens(app: Flask) -> None:
+    from web.db import get_session, request_connection, use_autocommit_connection
 
     with app.test_request_context("/api/v1/cases/x"):
-        session = use_autocommit_session()
-        assert session.get_bind().get_execution_options()["isolation_level"] == "AUTOCOMMIT"
-        assert get_session() is session
+        connection = use_autocommit_connection()
+        assert connection.get_execution_options()["isolation_level"] == "AUTOCOMMIT"
+        assert request_connection() is connection
     with app.test_request_context("/api/v1/cases/x"):
         get_session()
         with pytest.raises(RuntimeError, match="already open"):
-            use_autocommit_session()
+            use_autocommit_connection()
+    with app.test_request_context("/api/v1/cases/x"):
+        # Without the choice, the request's connection is its session's, in its transaction.
+        assert request_connection() is get_session().connection()
+
+
+def test_batch_lookup_lists_each_member_and_session_once(
+    demo: Session, client: FlaskClient
+) -> None:
+    # The lookup reads cases, team members and sessions in one joined statement: a case with a
+    # team of three and four sessions comes back as twelve rows, which must make one answer.
+    _, key = _key(demo, "豫08")  # the intermediate court sees every basic court's cases
+    cases = demo.scalars(select(Case).order_by(Case.id)).all()
+    response = client.post(
+        "/api/v1/cases/lookup",
+        json={"case_numbers": [c.case_number for c in cases][: api.MAX_BATCH]},
+        headers=_auth(key),
+    )
+    assert response.status_code == 200
+    answers = {r["case_number"]: r for r in response.get_json()["results"] if r["found"]}
+    multi = 0
+    for case in cases[: api.MAX_BATCH]:
+        body = answers[case.case_number]
+        members = demo.scalars(select(Assignment).where(Assignment.case_id == case.id)).all()
+        published = demo.scalars(
+            select(SessionRow)
+            .join(SessionCase, SessionCase.session_id == SessionRow.id)
+            .where(SessionCase.case_id == case.id, SessionRow.is_published.is_(True))
+            .order_by(SessionRow.starts_at, SessionRow.id)
+        ).all()
+        assert len(body["team"]) == len(members), case.case_number
+        assert sorted(m["roster_no"] for m in body["team"]) == sorted(
+            a.person.roster_no for a in members
+        )
+        assert [(h["start"], h["sequence"]) for h in body["history"]] == [
+            (s.starts_at.astimezone(TZ).isoformat(), s.sequence) for s in published
+        ], case.case_number
+        multi += len(members) > 1 and len(published) > 1
+    assert multi, "the demo should have a case with a team and several sessions"

@@ -20,7 +20,7 @@ from flask.wrappers import Response
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Connection, Row, bindparam, select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from wtforms.validators import ValidationError
@@ -32,7 +32,7 @@ from models.vocabulary import SessionStatus, TeamRole
 
 from . import audit, auth
 from .apikeys import KEY_SCHEME, authenticate, courts_under, visible_court_ids
-from .db import get_session, transaction, use_autocommit_session
+from .db import core, request_connection, use_autocommit_connection
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -172,11 +172,11 @@ def _authenticate() -> None:
     if request.endpoint in PUBLIC_ENDPOINTS or request.method == "OPTIONS":
         return
     if request.endpoint in AUTOCOMMIT_ENDPOINTS:
-        use_autocommit_session()
+        use_autocommit_connection()
     challenge = {"WWW-Authenticate": 'Bearer realm="sutiao"'}
     presented = _presented_key()
     if presented is not None:
-        key = authenticate(get_session(), presented)
+        key = authenticate(request_connection(), presented)
         if key is None:
             raise ApiError(
                 401,
@@ -296,9 +296,10 @@ def _local(moment: datetime) -> str:
     return moment.astimezone(TZ).isoformat()
 
 
-# The lookup's two reads (the cases with their teams, then the sessions), built once and run as
-# Core statements that fetch plain columns: it is the API's hot path, and building statements and
-# ORM objects per request cost more CPU than the queries themselves (python -m benchmarks.web).
+# The lookup's one read (the cases with their teams and published sessions), built once and run
+# as a Core statement that fetches plain columns: it is the API's hot path, and building
+# statements and ORM objects per request, or one more round trip, cost more CPU than the query
+# itself (python -m benchmarks.web).
 _CASES = (
     select(
         Case.id,
@@ -308,24 +309,17 @@ _CASES = (
         Case.deadline_on,
         Court.code.label("court_code"),
         Court.name.label("court_name"),
+        Assignment.id.label("member_id"),
         Assignment.role,
         Assignment.is_presiding,
         Person.name,
         Person.roster_no,
         Person.title,
-    )
-    .join(Court, Court.id == Case.court_id)
-    .outerjoin(Assignment, Assignment.case_id == Case.id)
-    .outerjoin(Person, Person.id == Assignment.person_id)
-    .where(Case.case_number.in_(bindparam("numbers", expanding=True)))
-)
-_SESSIONS = (
-    select(
-        SessionCase.case_id,
+        SessionRow.id.label("session_id"),
         SessionRow.starts_at,
         SessionRow.ends_at,
         SessionRow.kind,
-        SessionRow.status,
+        SessionRow.status.label("session_status"),
         SessionRow.sequence,
         SessionRow.updated_at,
         SessionRow.room_id,
@@ -334,24 +328,26 @@ _SESSIONS = (
         Room.location.label("room_location"),
         Room.is_online.label("room_is_online"),
     )
-    .join(SessionCase, SessionCase.session_id == SessionRow.id)
-    .outerjoin(Room, Room.id == SessionRow.room_id)
-    .where(
-        SessionCase.case_id.in_(bindparam("case_ids", expanding=True)),
-        SessionRow.is_published.is_(True),
+    .join(Court, Court.id == Case.court_id)
+    .outerjoin(Assignment, Assignment.case_id == Case.id)
+    .outerjoin(Person, Person.id == Assignment.person_id)
+    .outerjoin(SessionCase, SessionCase.case_id == Case.id)
+    .outerjoin(
+        SessionRow, (SessionRow.id == SessionCase.session_id) & SessionRow.is_published.is_(True)
     )
-    .order_by(SessionRow.starts_at, SessionRow.id)
+    .outerjoin(Room, Room.id == SessionRow.room_id)
+    .where(Case.case_number.in_(bindparam("numbers", expanding=True)))
 )
 
 
 def _session_json(row: Row[Any]) -> dict[str, Any]:
-    """A row of ``_SESSIONS``."""
+    """The session columns of a ``_CASES`` row."""
     room = row.room_id is not None
     return {
         "start": _local(row.starts_at),
         "end": _local(row.ends_at),
         "kind": row.kind,
-        "status": row.status,
+        "status": row.session_status,
         "sequence": row.sequence,
         "room": row.room_name if room else None,
         "address": (row.room_address or row.room_location)
@@ -363,7 +359,7 @@ def _session_json(row: Row[Any]) -> dict[str, Any]:
 
 
 def _team_json(rows: Iterable[Row[Any]]) -> list[dict[str, Any]]:
-    """Rows of ``_TEAMS``, the presiding member first."""
+    """The member columns of ``_CASES`` rows, the presiding member first."""
     order = {TeamRole.MEDIATOR.value: 0, TeamRole.EXPERT.value: 1}
     ranked = sorted(rows, key=lambda r: (not r.is_presiding, order.get(r.role, 9), r.roster_no))
     return [
@@ -378,7 +374,7 @@ def _team_json(rows: Iterable[Row[Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def reader_scope(session: Session) -> tuple[set[int], str]:
+def reader_scope(session: Session | Connection) -> tuple[set[int], str]:
     """The courts the current API caller may read (a court key, or a court user), and the
     actor to audit."""
     if g.get("api_key") is not None:
@@ -390,7 +386,7 @@ def reader_scope(session: Session) -> tuple[set[int], str]:
 
 
 def read_cases(
-    session: Session,
+    db: Session | Connection,
     numbers: Sequence[str],
     *,
     at: datetime,
@@ -399,23 +395,26 @@ def read_cases(
     actor: str,
 ) -> dict[str, dict[str, Any]]:
     """The cases (by normalised 案号) in the ``visible`` courts, as the API shows them; every
-    read and every miss is audited. A case of another court is simply absent from the result."""
+    read and every miss is audited. A case of another court is simply absent from the result.
+    ``db`` is a session (the reads and the audit join its transaction) or an autocommit
+    connection (the audit is a single statement, atomic on its own)."""
     wanted = list(dict.fromkeys(numbers))
     if not wanted:
         return {}
-    connection = session.connection()
+    connection = core(db)
     by_number: dict[str, Row[Any]] = {}
-    teams: dict[int, list[Row[Any]]] = {}
+    # One row per case, team member and published session: the product, deduplicated here.
+    teams: dict[int, dict[int, Row[Any]]] = {}
+    sessions: dict[int, dict[int, Row[Any]]] = {}
     for row in connection.execute(_CASES, {"numbers": wanted}):
         by_number.setdefault(row.case_number, row)
-        members = teams.setdefault(row.id, [])
-        if row.role is not None:
-            members.append(row)
+        members = teams.setdefault(row.id, {})
+        if row.member_id is not None:
+            members.setdefault(row.member_id, row)
+        meetings = sessions.setdefault(row.id, {})
+        if row.session_id is not None:
+            meetings.setdefault(row.session_id, row)
     shown = {c.id for c in by_number.values() if c.court_id in visible}
-    sessions: dict[int, list[Row[Any]]] = {cid: [] for cid in shown}
-    if shown:
-        for row in connection.execute(_SESSIONS, {"case_ids": list(shown)}):
-            sessions[row.case_id].append(row)
 
     result: dict[str, dict[str, Any]] = {}
     entries: list[dict[str, Any]] = []
@@ -435,21 +434,23 @@ def read_cases(
                 )
             )
             continue
-        history = sessions[case.id]
-        upcoming = [s for s in history if s.status != SessionStatus.CANCELLED and s.ends_at > at]
+        history = sorted(sessions[case.id].values(), key=lambda s: (s.starts_at, s.session_id))
+        upcoming = [
+            s for s in history if s.session_status != SessionStatus.CANCELLED and s.ends_at > at
+        ]
         result[number] = {
             "case_number": case.case_number,
             "court": {"code": case.court_code, "name": case.court_name},
             "status": case.status,
             "deadline": case.deadline_on.isoformat() if case.deadline_on else None,
-            "team": _team_json(teams[case.id]),
+            "team": _team_json(teams[case.id].values()),
             "next_session": _session_json(upcoming[0]) if upcoming else None,
             "history": [_session_json(s) for s in history],
         }
         entries.append(
             audit.entry("case.read", actor=actor, object_type="case", object_id=case.id, via=via)
         )
-    audit.record_many(session, entries)
+    audit.record_many(connection, entries)
     return result
 
 
@@ -473,10 +474,10 @@ def get_case(number: str) -> Response:
         raise ApiError(
             400, "bad_case_number", str(exc), {"case_number": str(exc), "value": number}
         ) from None
-    session = get_session()
-    with transaction(session):
-        visible, actor = reader_scope(session)
-        found = read_cases(session, [normalised], at=now(), via="get", visible=visible, actor=actor)
+    # Autocommit (AUTOCOMMIT_ENDPOINTS): reads, then the audit insert, each atomic on its own.
+    connection = request_connection()
+    visible, actor = reader_scope(connection)
+    found = read_cases(connection, [normalised], at=now(), via="get", visible=visible, actor=actor)
     if normalised not in found:
         raise _not_found(normalised)
     return json_response(found[normalised])
@@ -516,17 +517,16 @@ def lookup_cases() -> Response:
         except CaseNumberError as exc:
             parsed.append((item, None, str(exc)))
 
-    session = get_session()
-    with transaction(session):
-        visible, actor = reader_scope(session)
-        found = read_cases(
-            session,
-            [n for _, n, _ in parsed if n is not None],
-            at=now(),
-            via="lookup",
-            visible=visible,
-            actor=actor,
-        )
+    connection = request_connection()  # autocommit, as in get_case
+    visible, actor = reader_scope(connection)
+    found = read_cases(
+        connection,
+        [n for _, n, _ in parsed if n is not None],
+        at=now(),
+        via="lookup",
+        visible=visible,
+        actor=actor,
+    )
     results: list[dict[str, Any]] = []
     for raw, normalised, problem in parsed:
         if normalised is None:

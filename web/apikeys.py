@@ -11,13 +11,14 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Integer, bindparam, select, true, update
+from sqlalchemy import Connection, Integer, bindparam, select, true, update
 from sqlalchemy.orm import Session
 
 from models import ApiKey, Court
 from models.base import utcnow
 
 from . import audit
+from .db import core
 
 KEY_SCHEME = "stk_"
 PREFIX_LENGTH = 8
@@ -159,14 +160,14 @@ _KEY_AND_COURTS = (
 )
 
 
-def authenticate(session: Session, plaintext: str | None) -> KeyCaller | None:
+def authenticate(db: Session | Connection, plaintext: str | None) -> KeyCaller | None:
     """The live key this plaintext belongs to, with the courts it sees, or None (unknown,
     malformed or revoked). Only the digest reaches the database, so the lookup time says
     nothing about the key; ``last_used_at`` moves at most once per LAST_USED_RESOLUTION."""
     if not plaintext or len(plaintext) > PLAINTEXT_MAX or not plaintext.startswith(KEY_SCHEME):
         return None
     presented = digest(plaintext)
-    connection = session.connection()  # Core rows: no ORM objects on the hot path
+    connection = core(db)  # Core rows: no ORM objects on the hot path
     rows = connection.execute(_KEY_AND_COURTS, {"digest": presented}).all()
     if not rows or not hmac.compare_digest(rows[0].key_hash, presented):
         return None
@@ -182,7 +183,7 @@ def authenticate(session: Session, plaintext: str | None) -> KeyCaller | None:
     )
 
 
-def visible_court_ids(session: Session, key: ApiKey | KeyCaller) -> set[int]:
+def visible_court_ids(session: Session | Connection, key: ApiKey | KeyCaller) -> set[int]:
     """The key's court and every court under it (an intermediate court's basic courts)."""
     if isinstance(key, KeyCaller):
         return set(key.courts)  # read with the key itself
@@ -196,6 +197,6 @@ _tree = _tree.union(select(Court.id).join(_tree, Court.parent_id == _tree.c.id))
 _COURTS_UNDER = select(_tree.c.id)
 
 
-def courts_under(session: Session, court_id: int) -> set[int]:
+def courts_under(session: Session | Connection, court_id: int) -> set[int]:
     """``court_id`` and every court below it."""
     return set(session.scalars(_COURTS_UNDER, {"court_id": court_id}))

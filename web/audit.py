@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Connection, insert
 from sqlalchemy.orm import Session
 
 from models import AuditEntry
 from models.base import utcnow
+
+from .db import core
 
 
 def record(
@@ -60,8 +62,8 @@ def entry(
     }
 
 
-def record_many(session: Session, entries: list[dict[str, Any]]) -> None:
+def record_many(db: Session | Connection, entries: list[dict[str, Any]]) -> None:
     """Insert many audit rows in one statement, in the session's transaction, without building
     ORM objects: the court lookup audits every case it reads (python -m benchmarks.web)."""
     if entries:
-        session.connection().execute(insert(AuditEntry), entries)
+        core(db).execute(insert(AuditEntry), entries)

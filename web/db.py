@@ -31,8 +31,8 @@ def init_app(app: Flask) -> None:
     engine = app.config.get("SUTIAO_ENGINE") or make_engine(app.config["SUTIAO_DATABASE_URL"])
     app.extensions["sutiao.engine"] = engine
     app.extensions["sutiao.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
-    app.extensions["sutiao.autocommit_sessionmaker"] = sessionmaker(
-        bind=engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+    app.extensions["sutiao.autocommit_engine"] = engine.execution_options(
+        isolation_level="AUTOCOMMIT"
     )
     app.teardown_appcontext(_close_session)
 
@@ -48,18 +48,31 @@ def get_session() -> Session:
     return g.db_session  # type: ignore[no-any-return]
 
 
-def use_autocommit_session() -> Session:
-    """Make the request's session one in autocommit mode: no BEGIN and COMMIT round trips.
+def use_autocommit_connection() -> Connection:
+    """Give the request a pooled connection in autocommit mode, and no ORM session: no BEGIN and
+    COMMIT round trips, and none of the session's bookkeeping.
 
     Only for requests whose every write is one statement, which is atomic on its own, and whose
     reads need no common snapshot beyond what READ COMMITTED gives each statement anyway: the
     court lookup, whose one write is the multi-row insert of its read audit (python -m
     benchmarks.web measures the saving). Must come before anything else opens the session.
     """
-    if "db_session" in g:
-        raise RuntimeError("the request's session is already open; choose autocommit first")
-    g.db_session = current_app.extensions["sutiao.autocommit_sessionmaker"]()
-    return g.db_session  # type: ignore[no-any-return]
+    if "db_session" in g or "db_connection" in g:
+        raise RuntimeError("the request's database access is already open; choose autocommit first")
+    g.db_connection = current_app.extensions["sutiao.autocommit_engine"].connect()
+    return g.db_connection  # type: ignore[no-any-return]
+
+
+def request_connection() -> Connection:
+    """The request's Core connection: its autocommit connection when it chose one, else its
+    session's (which opens the session's transaction)."""
+    connection = g.get("db_connection")
+    return connection if connection is not None else get_session().connection()
+
+
+def core(db: Session | Connection) -> Connection:
+    """The Core connection of a session (in its transaction), or the connection itself."""
+    return db if isinstance(db, Connection) else db.connection()
 
 
 @contextmanager
@@ -67,14 +80,17 @@ def autocommit_connection() -> Iterator[Connection]:
     """A pooled connection in autocommit mode for one read that needs no transaction: a single
     statement is its own snapshot, and there are no BEGIN and ROLLBACK round trips (the feed's
     token check, which is all a 304 costs)."""
-    with get_engine().connect() as connection:
-        yield connection.execution_options(isolation_level="AUTOCOMMIT")
+    with current_app.extensions["sutiao.autocommit_engine"].connect() as connection:
+        yield connection
 
 
 def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
+    connection = g.pop("db_connection", None)
+    if connection is not None:
+        connection.close()
 
 
 @contextmanager
