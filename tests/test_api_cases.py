@@ -406,13 +406,20 @@ def test_rate_limit_per_key_answers_429_in_json(demo: Session, limited_app: Flas
     _, key = _key(demo, case.court_code)
     _, other = _key(demo, case.court_code)
     url = f"/api/v1/cases/{quote(case.case_number)}"
-    assert [client.get(url, headers=_auth(key)).status_code for _ in range(3)] == [200] * 3
+    allowed = [client.get(url, headers=_auth(key)) for _ in range(3)]
+    assert [r.status_code for r in allowed] == [200] * 3
+    # The counts are not announced on every answer (two more round trips to the store each)...
+    assert not any(h.startswith("X-RateLimit") for r in allowed for h, _ in r.headers)
     limited = client.get(url, headers=_auth(key))
     assert limited.status_code == 429
     error = limited.get_json()["error"]
     assert error["code"] == "rate_limited" and "rate limit exceeded" in error["message"]
     assert error["details"]["limit"] == "3 per 1 minute"
-    assert "Retry-After" in limited.headers
+    # ...but a refusal says when to come back.
+    assert 1 <= int(limited.headers["Retry-After"]) <= 61  # the window, plus its last second
+    assert limited.headers["X-RateLimit-Limit"] == "3"
+    assert limited.headers["X-RateLimit-Remaining"] == "0"
+    assert int(limited.headers["X-RateLimit-Reset"]) > NOW.timestamp()
     # The batch endpoint shares the key's budget; another key has its own.
     assert (
         client.post(

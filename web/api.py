@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -119,6 +120,7 @@ def _http_error(error: HTTPException) -> Response | HTTPException:
     if isinstance(error, RateLimitExceeded):
         message = f"rate limit exceeded ({error.description}); slow down and retry later"
         details = {"limit": error.description}
+        headers.update(_rate_limit_headers())
     elif isinstance(error, MethodNotAllowed):
         allowed = sorted(error.valid_methods or [])
         message = f"method {request.method} is not allowed here; allowed: {', '.join(allowed)}"
@@ -130,6 +132,23 @@ def _http_error(error: HTTPException) -> Response | HTTPException:
     else:
         message = error.description or error.name
     return error_response(status, code, message, details, headers)
+
+
+def _rate_limit_headers() -> dict[str, str]:
+    """Retry-After and the X-RateLimit-* headers of a refused request. Only refusals carry
+    them: on every other answer they would cost two more round trips to the rate-limit store
+    (Redis in production) for figures a court's client needs only once it is refused."""
+    limiter = current_app.extensions["sutiao.limiter"]
+    limit = limiter.current_limit
+    if limit is None:
+        return {}
+    reset_at = limit.reset_at
+    return {
+        "Retry-After": str(max(1, reset_at - int(time.time()))),
+        "X-RateLimit-Limit": str(limit.limit.amount),
+        "X-RateLimit-Remaining": str(limit.remaining),
+        "X-RateLimit-Reset": str(reset_at),
+    }
 
 
 def _internal_error(error: Exception) -> Response:
@@ -278,7 +297,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault(
         "RATELIMIT_STORAGE_URI", app.config.get("SUTIAO_RATELIMIT_STORAGE_URI", "memory://")
     )
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # Rate-limit headers only on a 429 (_rate_limit_headers), not on every answer.
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     limiter = Limiter(_rate_key, app=app)
     # One budget per key across every API endpoint, not one per endpoint.
     limiter.shared_limit(_rate_limit, scope="api", exempt_when=_rate_exempt)(bp)
