@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -14,14 +15,14 @@ from urllib.parse import quote
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import Assignment, AuditEntry, Case, Court, SessionCase
+from models import ApiKey, Assignment, AuditEntry, Case, Court, SessionCase
 from models import Session as SessionRow
 from models.vocabulary import SessionStatus
 from scheduler.problem import TZ
-from web import api, create_app, workflow
+from web import api, apikeys, create_app, workflow
 from web.apikeys import create_api_key, revoke_api_key
 
 TODAY = date(2026, 11, 20)
@@ -273,6 +274,71 @@ def test_revoked_key_is_401_and_x_api_key_header_works(demo: Session, client: Fl
     response = client.get(url, headers={"X-API-Key": key})
     assert response.status_code == 401
     assert "revoked" in response.get_json()["error"]["message"]
+
+
+def test_a_remembered_key_is_refused_once_revoked_and_reads_nothing(
+    app: Flask, demo: Session, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The lookups remember a key for a while instead of reading it again on every request...
+    reads: list[str] = []
+    real = apikeys.authenticate
+
+    def counted(db: Any, plaintext: str | None) -> Any:
+        reads.append(str(plaintext))
+        return real(db, plaintext)
+
+    monkeypatch.setattr(apikeys, "authenticate", counted)
+    case = _scheduled_case(demo)
+    prefix, key = _key(demo, case.court_code)
+    url = f"/api/v1/cases/{quote(case.case_number)}"
+    for _ in range(3):
+        assert client.get(url, headers=_auth(key)).status_code == 200
+    lookup = {"case_numbers": [case.case_number]}
+    assert client.post("/api/v1/cases/lookup", json=lookup, headers=_auth(key)).status_code == 200
+    assert reads == [key]
+    memo = app.extensions["sutiao.key_memo"]
+    assert memo.get(apikeys.digest(key)) is not None
+
+    # ...but its read confirms the key is live: revoked meanwhile, it answers 401, reads no case
+    # and audits no read, and the process forgets the key.
+    revoke_api_key(demo, prefix)
+    demo.commit()
+    audited = demo.scalar(select(func.count()).select_from(AuditEntry))
+    for request in (
+        lambda: client.get(url, headers=_auth(key)),
+        lambda: client.post("/api/v1/cases/lookup", json=lookup, headers=_auth(key)),
+        lambda: client.post("/api/v1/cases/lookup", json={"case_numbers": []}, headers=_auth(key)),
+    ):
+        memo.put(apikeys.digest(key), _remembered(demo, prefix))
+        response = request()
+        assert response.status_code == 401, response.get_data(as_text=True)
+        assert response.get_json()["error"]["details"] == {
+            "authorization": "unknown or revoked key"
+        }
+        assert case.case_number not in response.get_data(as_text=True)
+        assert memo.get(apikeys.digest(key)) is None
+    demo.expire_all()
+    assert demo.scalar(select(func.count()).select_from(AuditEntry)) == audited
+
+
+def _remembered(session: Session, prefix: str) -> apikeys.KeyCaller:
+    """What a process remembered of the key with this prefix before it was revoked."""
+    key = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).one()
+    courts = frozenset(apikeys.courts_under(session, key.court_id))
+    return apikeys.KeyCaller(id=key.id, prefix=key.prefix, court_id=key.court_id, courts=courts)
+
+
+def test_key_memo_forgets_after_its_time_and_when_full() -> None:
+    caller = apikeys.KeyCaller(id=1, prefix="abcd1234", court_id=1, courts=frozenset({1}))
+    memo = apikeys.KeyMemo(seconds=0.05, size=2)
+    memo.put("a", caller)
+    assert memo.get("a") == caller
+    time.sleep(0.06)
+    assert memo.get("a") is None
+    memo.put("a", caller)
+    memo.put("b", caller)
+    memo.put("c", caller)  # full: starts over
+    assert memo.get("a") is None and memo.get("c") == caller
 
 
 def test_unparseable_case_number_is_400_naming_the_field(

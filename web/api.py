@@ -21,18 +21,27 @@ from flask.wrappers import Response
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
-from sqlalchemy import Connection, Row, bindparam, select
+from sqlalchemy import Connection, Integer, Row, bindparam, exists, select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from wtforms.validators import ValidationError
 
-from models import Assignment, Case, Court, Person, Room, SessionCase
+from models import ApiKey, Assignment, Case, Court, Person, Room, SessionCase
 from models import Session as SessionRow
 from models.case_number import CaseNumberError, parse_case_number
 from models.vocabulary import SessionStatus, TeamRole
 
 from . import audit, auth
-from .apikeys import KEY_SCHEME, authenticate, courts_under, visible_court_ids
+from .apikeys import (
+    KEY_SCHEME,
+    KeyMemo,
+    KeyNoLongerLive,
+    authenticate,
+    authenticate_memoized,
+    courts_under,
+    digest,
+    visible_court_ids,
+)
 from .db import core, request_connection, use_autocommit_connection
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -195,15 +204,14 @@ def _authenticate() -> None:
     challenge = {"WWW-Authenticate": 'Bearer realm="sutiao"'}
     presented = _presented_key()
     if presented is not None:
-        key = authenticate(request_connection(), presented)
+        if request.endpoint in AUTOCOMMIT_ENDPOINTS:
+            # The lookups' read confirms the key is live (read_cases), so a remembered key will do.
+            memo = current_app.extensions["sutiao.key_memo"]
+            key, _ = authenticate_memoized(request_connection(), presented, memo)
+        else:
+            key = authenticate(request_connection(), presented)
         if key is None:
-            raise ApiError(
-                401,
-                "unauthorized",
-                "the API key is not valid: it is unknown or has been revoked",
-                {"authorization": "unknown or revoked key"},
-                challenge,
-            )
+            raise _invalid_key()
         g.api_key = key
         who = auth.KEY
     elif current_user.is_authenticated:
@@ -246,6 +254,25 @@ def key_or_user_label() -> str:
         return f"apikey:{g.api_key.prefix}"
     user = g.get("user")
     return str(user.username) if user is not None else "anonymous"
+
+
+def _invalid_key() -> ApiError:
+    return ApiError(
+        401,
+        "unauthorized",
+        "the API key is not valid: it is unknown or has been revoked",
+        {"authorization": "unknown or revoked key"},
+        {"WWW-Authenticate": 'Bearer realm="sutiao"'},
+    )
+
+
+@bp.errorhandler(KeyNoLongerLive)
+def _key_no_longer_live(_error: KeyNoLongerLive) -> Response:
+    # Revoked since this process remembered it: forget it, and refuse like any unknown key.
+    presented = _presented_key()
+    if presented:
+        current_app.extensions["sutiao.key_memo"].forget(digest(presented))
+    return _api_error(_invalid_key())
 
 
 def _rate_key() -> str:
@@ -303,6 +330,7 @@ def init_app(app: Flask) -> None:
     # One budget per key across every API endpoint, not one per endpoint.
     limiter.shared_limit(_rate_limit, scope="api", exempt_when=_rate_exempt)(bp)
     app.extensions["sutiao.limiter"] = limiter
+    app.extensions["sutiao.key_memo"] = KeyMemo()
     _register_routes()
     # Keys need no CSRF token; a logged-in browser's unsafe request is checked in _authenticate.
     auth.csrf.exempt(bp)
@@ -320,8 +348,17 @@ def _local(moment: datetime) -> str:
 # as a Core statement that fetches plain columns: it is the API's hot path, and building
 # statements and ORM objects per request, or one more round trip, cost more CPU than the query
 # itself (python -m benchmarks.web).
+# The caller's key, when one is given, is confirmed live in the same statement (a key revoked
+# since this process remembered it must read nothing: apikeys.KeyMemo); the one-row "caller"
+# is outer-joined to the cases, so the answer says so even when no case matches.
+_caller = select(
+    exists()
+    .where(ApiKey.id == bindparam("key_id", type_=Integer), ApiKey.revoked_at.is_(None))
+    .label("key_live")
+).subquery("caller")
 _CASES = (
     select(
+        _caller.c.key_live,
         Case.id,
         Case.case_number,
         Case.court_id,
@@ -348,7 +385,9 @@ _CASES = (
         Room.location.label("room_location"),
         Room.is_online.label("room_is_online"),
     )
-    .join(Court, Court.id == Case.court_id)
+    .select_from(_caller)
+    .outerjoin(Case, Case.case_number.in_(bindparam("numbers", expanding=True)))
+    .outerjoin(Court, Court.id == Case.court_id)
     .outerjoin(Assignment, Assignment.case_id == Case.id)
     .outerjoin(Person, Person.id == Assignment.person_id)
     .outerjoin(SessionCase, SessionCase.case_id == Case.id)
@@ -356,7 +395,6 @@ _CASES = (
         SessionRow, (SessionRow.id == SessionCase.session_id) & SessionRow.is_published.is_(True)
     )
     .outerjoin(Room, Room.id == SessionRow.room_id)
-    .where(Case.case_number.in_(bindparam("numbers", expanding=True)))
 )
 
 
@@ -394,6 +432,11 @@ def _team_json(rows: Iterable[Row[Any]]) -> list[dict[str, Any]]:
     ]
 
 
+def _key_id() -> int | None:
+    key = g.get("api_key")
+    return None if key is None else int(key.id)
+
+
 def reader_scope(session: Session | Connection) -> tuple[set[int], str]:
     """The courts the current API caller may read (a court key, or a court user), and the
     actor to audit."""
@@ -413,20 +456,27 @@ def read_cases(
     via: str,
     visible: set[int],
     actor: str,
+    live_key: int | None = None,
 ) -> dict[str, dict[str, Any]]:
     """The cases (by normalised 案号) in the ``visible`` courts, as the API shows them; every
     read and every miss is audited. A case of another court is simply absent from the result.
     ``db`` is a session (the reads and the audit join its transaction) or an autocommit
-    connection (the audit is a single statement, atomic on its own)."""
+    connection (the audit is a single statement, atomic on its own). With ``live_key``, the
+    read also confirms that key is not revoked, and raises KeyNoLongerLive (reading and
+    auditing nothing) if it is."""
     wanted = list(dict.fromkeys(numbers))
-    if not wanted:
-        return {}
+    if not wanted and live_key is None:
+        return {}  # (with a key, even an empty lookup confirms the key is live)
     connection = core(db)
     by_number: dict[str, Row[Any]] = {}
     # One row per case, team member and published session: the product, deduplicated here.
     teams: dict[int, dict[int, Row[Any]]] = {}
     sessions: dict[int, dict[int, Row[Any]]] = {}
-    for row in connection.execute(_CASES, {"numbers": wanted}):
+    for row in connection.execute(_CASES, {"numbers": wanted, "key_id": live_key}):
+        if live_key is not None and not row.key_live:
+            raise KeyNoLongerLive(live_key)
+        if row.id is None:
+            continue  # the caller's row, when no case matched
         by_number.setdefault(row.case_number, row)
         members = teams.setdefault(row.id, {})
         if row.member_id is not None:
@@ -497,7 +547,15 @@ def get_case(number: str) -> Response:
     # Autocommit (AUTOCOMMIT_ENDPOINTS): reads, then the audit insert, each atomic on its own.
     connection = request_connection()
     visible, actor = reader_scope(connection)
-    found = read_cases(connection, [normalised], at=now(), via="get", visible=visible, actor=actor)
+    found = read_cases(
+        connection,
+        [normalised],
+        at=now(),
+        via="get",
+        visible=visible,
+        actor=actor,
+        live_key=_key_id(),
+    )
     if normalised not in found:
         raise _not_found(normalised)
     return json_response(found[normalised])
@@ -546,6 +604,7 @@ def lookup_cases() -> Response:
         via="lookup",
         visible=visible,
         actor=actor,
+        live_key=_key_id(),
     )
     results: list[dict[str, Any]] = []
     for raw, normalised, problem in parsed:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,6 +24,10 @@ from .db import core
 KEY_SCHEME = "stk_"
 PREFIX_LENGTH = 8
 LABEL_MAX = 64
+# How long a process may answer court lookups from a key it authenticated before without
+# reading the key again (KeyMemo). The lookup's own read still confirms the key is live.
+MEMO_SECONDS = 30.0
+MEMO_SIZE = 1024
 # A key presented longer than this is not one of ours; don't bother hashing megabytes.
 PLAINTEXT_MAX = 128
 # last_used_at is a hint for administrators; writing it on every request would serialise all
@@ -44,6 +49,11 @@ class UnknownApiKey(ApiKeyError):
 
 class AlreadyRevoked(ApiKeyError):
     pass
+
+
+class KeyNoLongerLive(Exception):
+    """A read found that the key it was asked for under has been revoked meanwhile (see
+    :class:`KeyMemo`); the request must be refused like one with an unknown key."""
 
 
 def digest(plaintext: str) -> str:
@@ -200,3 +210,54 @@ _COURTS_UNDER = select(_tree.c.id)
 def courts_under(session: Session | Connection, court_id: int) -> set[int]:
     """``court_id`` and every court below it."""
     return set(session.scalars(_COURTS_UNDER, {"court_id": court_id}))
+
+
+class KeyMemo:
+    """The keys this process authenticated in the last ``seconds``, by digest: a court's
+    system sends lookup after lookup with the same key, and reading the key and its courts
+    again is a database round trip each time.
+
+    Only for reads that confirm, inside their own statement, that the key is still live (the
+    court lookup: web/api.py ``read_cases`` with ``live_key``): a key revoked a moment ago then
+    reads nothing and gets a 401, memo or not. What the memo can serve stale is the court tree
+    under the key, for at most ``seconds``; ``last_used_at`` moves when the key is read again.
+    Thread-safe: single dict operations under the GIL, and a stale read is harmless."""
+
+    def __init__(self, seconds: float = MEMO_SECONDS, size: int = MEMO_SIZE) -> None:
+        self.seconds = seconds
+        self.size = size
+        self._entries: dict[str, tuple[float, KeyCaller]] = {}
+
+    def get(self, key_digest: str) -> KeyCaller | None:
+        found = self._entries.get(key_digest)
+        if found is None:
+            return None
+        if time.monotonic() - found[0] > self.seconds:
+            self._entries.pop(key_digest, None)
+            return None
+        return found[1]
+
+    def put(self, key_digest: str, caller: KeyCaller) -> None:
+        if len(self._entries) >= self.size:
+            self._entries.clear()  # many keys at once is rare; start over rather than track age
+        self._entries[key_digest] = (time.monotonic(), caller)
+
+    def forget(self, key_digest: str) -> None:
+        self._entries.pop(key_digest, None)
+
+
+def authenticate_memoized(
+    db: Session | Connection, plaintext: str | None, memo: KeyMemo
+) -> tuple[KeyCaller | None, bool]:
+    """:func:`authenticate` through ``memo``: the caller, and whether it came from the memo (so
+    the caller's read must confirm the key is still live)."""
+    if not plaintext or len(plaintext) > PLAINTEXT_MAX or not plaintext.startswith(KEY_SCHEME):
+        return None, False
+    key_digest = digest(plaintext)
+    remembered = memo.get(key_digest)
+    if remembered is not None:
+        return remembered, True
+    caller = authenticate(db, plaintext)
+    if caller is not None:
+        memo.put(key_digest, caller)
+    return caller, False
