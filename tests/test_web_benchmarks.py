@@ -213,6 +213,9 @@ def test_python_m_benchmarks_web_runs_end_to_end(backend: object) -> None:
     assert out["data"]["incoming_cases"] == 150
     assert out["data"]["published_sessions"] > 0 and out["data"]["team_members"] > 0
     assert out["postgres"] == "server at --pg-url"
+    # Rate limits are counted where production counts them, when redis-server is there.
+    expected_store = "redis" if shutil.which("redis-server") else "memory (no redis-server)"
+    assert out["rate_limit_store"] == expected_store
     runs = {(r["target"], r["mode"]): r for r in out["results"]}
     modes = {(name, mode) for name in ("lookup", "healthz") for mode in ("rate", "max")}
     assert modes <= set(runs)
