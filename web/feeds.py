@@ -44,7 +44,7 @@ import click
 from dateutil.rrule import rrulestr
 from flask import Blueprint, Flask, Response, abort, current_app, g, request
 from flask.cli import with_appcontext
-from sqlalchemy import Integer, bindparam, func, or_, select
+from sqlalchemy import Integer, Row, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -437,7 +437,8 @@ def _uid(uid: str) -> str:
     return uid if "@" in uid else f"{uid}@{UID_DOMAIN}"
 
 
-def _location(room: Room | None) -> str | None:
+def _location(room: Room | Row[Any] | None) -> str | None:
+    """The LOCATION of a room (a row of ``_ROOMS`` or the model)."""
     if room is None:
         return None
     if room.is_online:
@@ -644,7 +645,7 @@ class _Loader:
         self.now = now
         self.stamps: list[datetime] = []  # moments the body changed: Last-Modified is the max
         self.expiries: list[datetime] = []  # moments ahead at which the body will change
-        self.rooms: dict[int, Room] = {}
+        self.rooms: dict[int, Row[Any]] = {}
         self.locations: dict[int | None, str | None] = {}
         self.latest: datetime | None = None  # the latest start of a session shown
         self.queries = _queries("person")
@@ -717,11 +718,11 @@ class _Loader:
             self.locations[room_id] = _location(self.room(room_id))
         return self.locations[room_id]
 
-    def room(self, room_id: int | None) -> Room | None:
+    def room(self, room_id: int | None) -> Row[Any] | None:
         if room_id is None:
             return None
         if not self.rooms:  # a center has a handful of rooms: read them all at once
-            self.rooms = {r.id: r for r in self.session.scalars(select(Room))}
+            self.rooms = {r.id: r for r in self.session.connection().execute(_ROOMS)}
         return self.rooms.get(room_id)
 
     def teams(self, items: Sequence[_Item]) -> dict[int, _Team]:
@@ -779,31 +780,18 @@ class _Loader:
 
     def meetings(self, person_id: int | None, room_id: int | None) -> list[_Meeting]:
         """The owner's published regular meetings with their members, as plain rows (two
-        Core queries; loading ORM objects with their room and members cost several times
-        more)."""
-        query = (
-            select(*_MEETING_COLUMNS)
-            .where(RecurringMeeting.is_published.is_(True))
-            .order_by(RecurringMeeting.id)
-        )
-        if person_id is not None:
-            query = query.where(
-                RecurringMeeting.id.in_(
-                    select(RecurringMeetingMember.meeting_id).where(
-                        RecurringMeetingMember.person_id == person_id
-                    )
-                )
-            )
-        else:
-            query = query.where(RecurringMeeting.room_id == room_id)
+        prebuilt Core queries; loading ORM objects with their room and members cost several
+        times more)."""
         connection = self.session.connection()
-        meetings = [_Meeting(*row) for row in connection.execute(query)]
+        if person_id is not None:
+            rows = connection.execute(_MEETINGS_OF_PERSON, {"owner": person_id})
+        else:
+            rows = connection.execute(_MEETINGS_IN_ROOM, {"owner": room_id})
+        meetings = [_Meeting(*row) for row in rows]
         if meetings:
             by_id = {m.id: m for m in meetings}
             for meeting_id, name, roster_no in connection.execute(
-                select(RecurringMeetingMember.meeting_id, Person.name, Person.roster_no)
-                .join(Person, Person.id == RecurringMeetingMember.person_id)
-                .where(RecurringMeetingMember.meeting_id.in_(list(by_id)))
+                _MEETING_MEMBERS, {"meetings": list(by_id)}
             ):
                 by_id[meeting_id].members.append((roster_no, name))
         return meetings
@@ -813,18 +801,45 @@ class _Loader:
         occurrence outside the window must still not reappear at its old time."""
         found: dict[int, list[_Item]] = defaultdict(list)
         if meetings:
-            for row in self.session.connection().execute(
-                select(*_ITEM_COLUMNS)
-                .where(
-                    SessionRow.recurring_meeting_id.in_([m.id for m in meetings]),
-                    SessionRow.is_published.is_(True),
-                )
-                .order_by(SessionRow.id)
-            ):
+            ids = {"meetings": [m.id for m in meetings]}
+            for row in self.session.connection().execute(_OCCURRENCES, ids):
                 item = _Item(*row)
                 assert item.recurring_meeting_id is not None
                 found[item.recurring_meeting_id].append(item)
         return found
+
+
+# The rooms as plain rows, and the meeting statements, built once like _queries (parameters
+# ``owner`` and ``meetings``): building a statement per render cost more than running it.
+_ROOMS = select(Room.id, Room.name, Room.address, Room.location, Room.is_online)
+_PUBLISHED_MEETINGS = (
+    select(*_MEETING_COLUMNS)
+    .where(RecurringMeeting.is_published.is_(True))
+    .order_by(RecurringMeeting.id)
+)
+_MEETINGS_OF_PERSON = _PUBLISHED_MEETINGS.where(
+    RecurringMeeting.id.in_(
+        select(RecurringMeetingMember.meeting_id).where(
+            RecurringMeetingMember.person_id == bindparam("owner", type_=Integer())
+        )
+    )
+)
+_MEETINGS_IN_ROOM = _PUBLISHED_MEETINGS.where(
+    RecurringMeeting.room_id == bindparam("owner", type_=Integer())
+)
+_MEETING_MEMBERS = (
+    select(RecurringMeetingMember.meeting_id, Person.name, Person.roster_no)
+    .join(Person, Person.id == RecurringMeetingMember.person_id)
+    .where(RecurringMeetingMember.meeting_id.in_(bindparam("meetings", expanding=True)))
+)
+_OCCURRENCES = (
+    select(*_ITEM_COLUMNS)
+    .where(
+        SessionRow.recurring_meeting_id.in_(bindparam("meetings", expanding=True)),
+        SessionRow.is_published.is_(True),
+    )
+    .order_by(SessionRow.id)
+)
 
 
 def _rrule_text(meeting: _Meeting) -> str:
