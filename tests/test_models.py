@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from factories import make_case, make_person
 from sqlalchemy import select
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
@@ -23,6 +25,7 @@ from models import (
     Specialty,
     User,
 )
+from models.base import UTCDateTime
 
 
 def assert_rejected(session: Session, action: Callable[[], object], constraint: str) -> None:
@@ -158,6 +161,35 @@ def test_datetimes_are_stored_as_utc(session: Session) -> None:
     assert stored is not None
     assert stored.at == datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
     assert stored.at.utcoffset() == timedelta(0)
+
+
+def test_datetimes_read_back_in_utc_with_their_microseconds(session: Session) -> None:
+    # Read back on either backend (naive text on SQLite, a UTC zone from PostgreSQL), a value
+    # is the same instant, in datetime.UTC itself, to the microsecond.
+    moment = datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=8)))
+    entry = AuditEntry(actor="t", action="x", at=moment)
+    session.add(entry)
+    session.commit()
+    session.expire_all()
+    stored = session.get(AuditEntry, entry.id)
+    assert stored is not None
+    assert stored.at == moment and stored.at.tzinfo is UTC
+    assert stored.at.isoformat() == "2026-12-31T15:59:59.999999+00:00"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime(2026, 3, 1, 9, 30, 0, 5),
+        datetime(2026, 3, 1, 9, 30, 0, 5, tzinfo=ZoneInfo("Etc/UTC")),
+        datetime(2026, 3, 1, 17, 30, 0, 5, tzinfo=ZoneInfo("Asia/Shanghai")),
+        datetime(2026, 3, 1, 4, 30, 0, 5, tzinfo=timezone(timedelta(hours=-5))),
+    ],
+)
+def test_utc_datetime_puts_every_value_into_utc(value: datetime) -> None:
+    read = UTCDateTime().process_result_value(value, sqlite.dialect())
+    assert read is not None and read.tzinfo is UTC
+    assert read == datetime(2026, 3, 1, 9, 30, 0, 5, tzinfo=UTC)
 
 
 def test_naive_datetimes_are_refused(session: Session) -> None:

@@ -1031,7 +1031,8 @@ def build_feed(
             for item in strays
         )
     # A series stays together, master first; series and sessions in time order.
-    events.sort(key=lambda group: (group[0].start.astimezone(UTC), group[0].uid))
+    # (Aware datetimes compare by instant, whatever their zones.)
+    events.sort(key=lambda group: (group[0].start, group[0].uid))
     flat = [event for group in events for event in group]
     body = render_calendar(name, flat)
     # Every moment the body changed, capped at now (a writer's clock may run a little ahead).
@@ -1067,8 +1068,13 @@ def _local(m: datetime) -> str:
     return "%04d%02d%02dT%02d%02d%02d" % (m.year, m.month, m.day, m.hour, m.minute, m.second)  # noqa: UP031
 
 
+def _in_zone_of(moment: datetime, other: datetime) -> datetime:
+    return moment if moment.tzinfo is other.tzinfo else moment.astimezone(other.tzinfo)
+
+
 def _utc(moment: datetime) -> str:
-    return _local(moment.astimezone(UTC)) + "Z"
+    # astimezone() costs some 1-2 us even when there is nothing to convert (a DTSTAMP per event)
+    return _local(moment if moment.tzinfo is UTC else moment.astimezone(UTC)) + "Z"
 
 
 def _fold(data: bytes) -> bytes:
@@ -1168,7 +1174,7 @@ def _event_lines(event: _Event) -> list[str]:
         lines.append(f"RECURRENCE-ID{tz}:{_local(event.recurrence_id)}")
     lines += [
         f"DTSTART{tz}:{_local(event.start)}",
-        f"DTEND{tz}:{_local(event.end.astimezone(event.start.tzinfo))}",
+        f"DTEND{tz}:{_local(_in_zone_of(event.end, event.start))}",
     ]
     if event.rrule:
         lines.append(f"RRULE:{event.rrule}")
