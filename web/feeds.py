@@ -1159,7 +1159,8 @@ def _event_block(event: _Event) -> bytes:
 # after a change (to one session, or to anything elsewhere) writes most of its events from here.
 @lru_cache(maxsize=8192)
 def _written(event: _Event, tzid: str) -> bytes:
-    return b"\r\n".join(_fold(line.encode("utf-8")) for line in _event_lines(event))
+    lines = [line.encode("utf-8") for line in _event_lines(event)]
+    return b"\r\n".join([data if len(data) <= 75 else _fold(data) for data in lines])
 
 
 def _event_lines(event: _Event) -> list[str]:
