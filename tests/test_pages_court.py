@@ -215,3 +215,33 @@ def test_a_case_published_by_the_daily_run_shows_its_date(app: Flask, demo: Sess
     assert status == 200
     cells = _row(body, case.case_number)
     assert f"{row.starts_at.astimezone(TZ):%Y-%m-%d}" in cells and "已排期" in cells
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ("", "案号为空"),
+        ("2026豫0802民初1号", "应以括号中的年份开头"),
+        ("(2026)豫0802民初1", "应以“号”结尾"),
+        ("(2026)民初1号", "缺少法院代字"),
+        # Has the year, a court code and 号, yet no sequence number: the general format, not
+        # the court code (its English message names both).
+        ("(2026)豫0802民初号", "格式应为"),
+        ("(1980)豫0802民初1号", "年份不合理"),
+        ("(2026)豫0802刑初5号", "类型代字"),
+        ("(2026)豫0802民初0号", "序号应为正整数"),
+    ],
+)
+def test_each_unreadable_case_number_gets_its_own_reason(
+    app: Flask, query: str, reason: str
+) -> None:
+    from models.case_number import CaseNumberError, parse_case_number
+    from web.pages.court import reason_text
+
+    with pytest.raises(CaseNumberError) as caught:
+        parse_case_number(query, today_year=2026)
+    with app.test_request_context("/court/"):
+        text = reason_text(caught.value)
+    assert reason in text
+    others = {"应以括号中的年份开头", "应以“号”结尾", "缺少法院代字", "格式应为", "年份不合理"}
+    assert not any(o in text for o in others - {reason})

@@ -35,25 +35,21 @@ def _helpers() -> dict[str, Any]:
     return {"d": display, "parse_iso": datetime.fromisoformat}
 
 
-# Why a 案号 cannot be read (models/case_number.py's reasons, in the page's language).
-_REASONS = (
-    ("empty", display.N_("案号为空")),
-    ("must start with the year", display.N_("应以括号中的年份开头，例如 (2026)")),
-    ("must end with 号", display.N_("应以“号”结尾")),
-    ("court code", display.N_("年份后缺少法院代字或代字不正确，例如 豫0802")),
-    ("is not plausible", display.N_("年份不合理")),
-    ("type code", display.N_("类型代字不是民事调解可用的类型（民诉前调、民初、民终等）")),
-    ("sequence number", display.N_("序号应为正整数")),
-    ("expected", display.N_("格式应为 (年份)+法院代字+类型代字+序号+号")),
-)
+# Why a 案号 cannot be read, by models/case_number.py's ``problem``, in the page's language.
+_REASONS = {
+    "empty": display.N_("案号为空"),
+    "no_year": display.N_("应以括号中的年份开头，例如 (2026)"),
+    "no_hao": display.N_("应以“号”结尾"),
+    "court_code": display.N_("年份后缺少法院代字或代字不正确，例如 豫0802"),
+    "year": display.N_("年份不合理"),
+    "type_code": display.N_("类型代字不是民事调解可用的类型（民诉前调、民初、民终等）"),
+    "seq": display.N_("序号应为正整数"),
+}
+_FORMAT = display.N_("格式应为 (年份)+法院代字+类型代字+序号+号")
 
 
 def reason_text(error: CaseNumberError) -> str:
-    message = str(error)
-    for marker, msgid in _REASONS:
-        if marker in message:
-            return str(gettext(msgid))
-    return message
+    return str(gettext(_REASONS.get(error.problem, _FORMAT)))
 
 
 @dataclass(frozen=True)
