@@ -15,7 +15,7 @@ from urllib.parse import quote
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from models import ApiKey, Assignment, AuditEntry, Case, Court, SessionCase
@@ -277,17 +277,17 @@ def test_revoked_key_is_401_and_x_api_key_header_works(demo: Session, client: Fl
 
 
 def test_a_remembered_key_is_refused_once_revoked_and_reads_nothing(
-    app: Flask, demo: Session, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+    app: Flask, demo: Session, client: FlaskClient
 ) -> None:
     # The lookups remember a key for a while instead of reading it again on every request...
     reads: list[str] = []
-    real = apikeys.authenticate
 
-    def counted(db: Any, plaintext: str | None) -> Any:
-        reads.append(str(plaintext))
-        return real(db, plaintext)
+    def note_key_reads(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "key_courts" in statement:  # apikeys._KEY_AND_COURTS, the key's read
+            reads.append(statement)
 
-    monkeypatch.setattr(apikeys, "authenticate", counted)
+    engine = app.extensions["sutiao.engine"]
+    event.listen(engine, "before_cursor_execute", note_key_reads)
     case = _scheduled_case(demo)
     prefix, key = _key(demo, case.court_code)
     url = f"/api/v1/cases/{quote(case.case_number)}"
@@ -295,7 +295,8 @@ def test_a_remembered_key_is_refused_once_revoked_and_reads_nothing(
         assert client.get(url, headers=_auth(key)).status_code == 200
     lookup = {"case_numbers": [case.case_number]}
     assert client.post("/api/v1/cases/lookup", json=lookup, headers=_auth(key)).status_code == 200
-    assert reads == [key]
+    event.remove(engine, "before_cursor_execute", note_key_reads)
+    assert len(reads) == 1
     memo = app.extensions["sutiao.key_memo"]
     assert memo.get(apikeys.digest(key)) is not None
 

@@ -37,7 +37,6 @@ from .apikeys import (
     KeyMemo,
     KeyNoLongerLive,
     authenticate,
-    authenticate_memoized,
     courts_under,
     digest,
     visible_court_ids,
@@ -204,12 +203,13 @@ def _authenticate() -> None:
     challenge = {"WWW-Authenticate": 'Bearer realm="sutiao"'}
     presented = _presented_key()
     if presented is not None:
-        if request.endpoint in AUTOCOMMIT_ENDPOINTS:
-            # The lookups' read confirms the key is live (read_cases), so a remembered key will do.
-            memo = current_app.extensions["sutiao.key_memo"]
-            key, _ = authenticate_memoized(request_connection(), presented, memo)
-        else:
-            key = authenticate(request_connection(), presented)
+        # The lookups' read confirms the key is live (read_cases), so a remembered key will do.
+        memo = (
+            current_app.extensions["sutiao.key_memo"]
+            if request.endpoint in AUTOCOMMIT_ENDPOINTS
+            else None
+        )
+        key = authenticate(request_connection(), presented, memo)
         if key is None:
             raise _invalid_key()
         g.api_key = key

@@ -170,13 +170,21 @@ _KEY_AND_COURTS = (
 )
 
 
-def authenticate(db: Session | Connection, plaintext: str | None) -> KeyCaller | None:
+def authenticate(
+    db: Session | Connection, plaintext: str | None, memo: KeyMemo | None = None
+) -> KeyCaller | None:
     """The live key this plaintext belongs to, with the courts it sees, or None (unknown,
     malformed or revoked). Only the digest reaches the database, so the lookup time says
-    nothing about the key; ``last_used_at`` moves at most once per LAST_USED_RESOLUTION."""
+    nothing about the key; ``last_used_at`` moves at most once per LAST_USED_RESOLUTION.
+    With ``memo``, a key this process authenticated lately is not read again: only for callers
+    whose read confirms the key is still live (see :class:`KeyMemo`)."""
     if not plaintext or len(plaintext) > PLAINTEXT_MAX or not plaintext.startswith(KEY_SCHEME):
         return None
     presented = digest(plaintext)
+    if memo is not None:
+        remembered = memo.get(presented)
+        if remembered is not None:
+            return remembered
     connection = core(db)  # Core rows: no ORM objects on the hot path
     rows = connection.execute(_KEY_AND_COURTS, {"digest": presented}).all()
     if not rows or not hmac.compare_digest(rows[0].key_hash, presented):
@@ -185,12 +193,15 @@ def authenticate(db: Session | Connection, plaintext: str | None) -> KeyCaller |
     now = utcnow()
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
         connection.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
-    return KeyCaller(
+    caller = KeyCaller(
         id=key.id,
         prefix=key.prefix,
         court_id=key.court_id,
         courts=frozenset(row.visible for row in rows),
     )
+    if memo is not None:
+        memo.put(presented, caller)
+    return caller
 
 
 def visible_court_ids(session: Session | Connection, key: ApiKey | KeyCaller) -> set[int]:
@@ -244,20 +255,3 @@ class KeyMemo:
 
     def forget(self, key_digest: str) -> None:
         self._entries.pop(key_digest, None)
-
-
-def authenticate_memoized(
-    db: Session | Connection, plaintext: str | None, memo: KeyMemo
-) -> tuple[KeyCaller | None, bool]:
-    """:func:`authenticate` through ``memo``: the caller, and whether it came from the memo (so
-    the caller's read must confirm the key is still live)."""
-    if not plaintext or len(plaintext) > PLAINTEXT_MAX or not plaintext.startswith(KEY_SCHEME):
-        return None, False
-    key_digest = digest(plaintext)
-    remembered = memo.get(key_digest)
-    if remembered is not None:
-        return remembered, True
-    caller = authenticate(db, plaintext)
-    if caller is not None:
-        memo.put(key_digest, caller)
-    return caller, False

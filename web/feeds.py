@@ -1068,13 +1068,13 @@ def _local(m: datetime) -> str:
     return "%04d%02d%02dT%02d%02d%02d" % (m.year, m.month, m.day, m.hour, m.minute, m.second)  # noqa: UP031
 
 
-def _in_zone_of(moment: datetime, other: datetime) -> datetime:
-    return moment if moment.tzinfo is other.tzinfo else moment.astimezone(other.tzinfo)
+def _in_zone(moment: datetime, zone: Any) -> datetime:
+    # astimezone() costs some 1-2 us even when there is nothing to convert (twice per event)
+    return moment if moment.tzinfo is zone else moment.astimezone(zone)
 
 
 def _utc(moment: datetime) -> str:
-    # astimezone() costs some 1-2 us even when there is nothing to convert (a DTSTAMP per event)
-    return _local(moment if moment.tzinfo is UTC else moment.astimezone(UTC)) + "Z"
+    return _local(_in_zone(moment, UTC)) + "Z"
 
 
 def _fold(data: bytes) -> bytes:
@@ -1175,7 +1175,7 @@ def _event_lines(event: _Event) -> list[str]:
         lines.append(f"RECURRENCE-ID{tz}:{_local(event.recurrence_id)}")
     lines += [
         f"DTSTART{tz}:{_local(event.start)}",
-        f"DTEND{tz}:{_local(_in_zone_of(event.end, event.start))}",
+        f"DTEND{tz}:{_local(_in_zone(event.end, event.start.tzinfo))}",
     ]
     if event.rrule:
         lines.append(f"RRULE:{event.rrule}")
