@@ -750,6 +750,44 @@ def test_events_at_the_same_instants_in_other_zones_are_written_apart() -> None:
     assert "Asia/Shanghai:2027" not in elsewhere
 
 
+def test_text_escapes_and_drops_other_controls() -> None:
+    assert feeds._text("调解：(2026)豫0802民初1号\t（线上）") == "调解：(2026)豫0802民初1号\t（线上）"
+    value = "a;b,c\\d\r\ne\rf\ng\x00h\x1fi\tj\x7fk\x0b"
+    assert feeds._text(value) == "a\\;b\\,c\\\\d\\ne\\nf\\ngh" + "i\tjk"
+
+
+def test_every_long_line_of_an_event_is_folded() -> None:
+    """The UID, RRULE and EXDATE lines have no bounded length: a long one folds too."""
+    start = datetime(2027, 3, 16, 17, 0, tzinfo=TZ)
+    exdates = tuple(start + timedelta(weeks=k) for k in range(1, 12))
+    event = feeds._Event(
+        uid="meeting-" + "x" * 80 + "@sutiao",
+        sequence=3,
+        stamp=NOW,
+        start=start,
+        end=start + timedelta(hours=1),
+        summary="例会" * 30,
+        description="类型：工作例会",
+        location="第一调解室，" + "新乡市" * 20,
+        status="CONFIRMED",
+        rrule="FREQ=WEEKLY;INTERVAL=1;BYDAY=MO,TU,WE,TH,FR;BYHOUR=17;UNTIL=20271231T090000Z",
+        exdates=exdates,
+    )
+    body = feeds.render_calendar("x", [event])
+    lines = body[:-2].split(b"\r\n")
+    assert max(len(line) for line in lines) <= 75
+    written = {
+        name: value for name, _, value in (line.partition(":") for line in unfolded(body))
+    }
+    assert written["UID"] == event.uid
+    assert written["RRULE"] == event.rrule
+    assert written["EXDATE;TZID=Asia/Shanghai"] == ",".join(
+        d.strftime("%Y%m%dT%H%M%S") for d in exdates
+    )
+    assert written["SEQUENCE"] == "3"
+    assert written["LOCATION"] == event.location
+
+
 # --- a reschedule through the real repair operation ---------------------------------------------
 
 

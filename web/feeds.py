@@ -44,7 +44,18 @@ import click
 from dateutil.rrule import rrulestr
 from flask import Blueprint, Flask, Response, abort, current_app, g, request
 from flask.cli import with_appcontext
-from sqlalchemy import Integer, Row, bindparam, func, or_, select
+from sqlalchemy import (
+    Integer,
+    Row,
+    bindparam,
+    false,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from models import (
@@ -577,10 +588,11 @@ class _Queries:
 
     items: Any
     left_window: Any
-    cases: Any
-    people: Any
-    teams: Any
-    institutions: Any
+    details: Any
+
+
+# Kinds of rows of the details statement.
+_CASE, _PARTICIPANT, _TEAM, _PARTY = range(4)
 
 
 @lru_cache(maxsize=2)
@@ -592,9 +604,76 @@ def _queries(kind: str) -> _Queries:
         SessionRow.starts_at < end,
         SessionRow.ends_at > start,
     )
-    # The feed's sessions as a subquery for the details: no long list of ids to bind.
-    ids = _owned(select(SessionRow.id).where(*in_window), kind)
-    case_ids = select(SessionCase.case_id).where(SessionCase.session_id.in_(ids))
+    # The feed's sessions and their cases, found once for all the details (MATERIALIZED: each
+    # is read by several parts, and finding the owner's sessions is most of the work).
+    ids = (
+        _owned(select(SessionRow.id).where(*in_window), kind)
+        .cte("feed_sessions")
+        .prefix_with("MATERIALIZED")
+    )
+    cases = (
+        select(SessionCase.session_id, SessionCase.case_id)
+        .where(SessionCase.session_id.in_(select(ids.c.id)))
+        .cte("feed_cases")
+        .prefix_with("MATERIALIZED")
+    )
+    case_ids = select(cases.c.case_id)
+    # One statement, one row shape: (kind, session or case, case or person, role, text, roster
+    # number, presiding, moment, position). The first part gives the columns their types.
+    details = union_all(
+        select(
+            literal_column(str(_CASE), Integer()).label("kind"),
+            cases.c.session_id,
+            Case.id,
+            null().label("role"),
+            Case.case_number,
+            Case.cause_text,
+            false().label("presiding"),
+            Case.updated_at,
+            literal_column("0", Integer()).label("position"),
+        ).join(Case, Case.id == cases.c.case_id),
+        select(
+            literal_column(str(_PARTICIPANT), Integer()),
+            SessionParticipant.session_id,
+            SessionParticipant.person_id,
+            SessionParticipant.role,
+            Person.name,
+            Person.roster_no,
+            false(),
+            null(),
+            literal_column("0", Integer()),
+        )
+        .join(Person, Person.id == SessionParticipant.person_id)
+        .where(SessionParticipant.session_id.in_(select(ids.c.id))),
+        select(
+            literal_column(str(_TEAM), Integer()),
+            Assignment.case_id,
+            Assignment.person_id,
+            Assignment.role,
+            Person.name,
+            Person.roster_no,
+            Assignment.is_presiding,
+            Assignment.assigned_at,
+            literal_column("0", Integer()),
+        )
+        .join(Person, Person.id == Assignment.person_id)
+        .where(Assignment.case_id.in_(case_ids)),
+        # Party institutions only: natural persons never leave the center, not even their
+        # names are read here.
+        select(
+            literal_column(str(_PARTY), Integer()),
+            CaseParty.case_id,
+            null(),
+            CaseParty.role,
+            Institution.name,
+            null(),
+            false(),
+            null(),
+            CaseParty.position,
+        )
+        .join(Institution, Institution.id == CaseParty.institution_id)
+        .where(CaseParty.case_id.in_(case_ids)),
+    )
     return _Queries(
         items=_owned(select(*_ITEM_COLUMNS).where(*in_window), kind),
         left_window=_owned(
@@ -603,36 +682,7 @@ def _queries(kind: str) -> _Queries:
             ),
             kind,
         ),
-        cases=select(
-            SessionCase.session_id, Case.id, Case.case_number, Case.cause_text, Case.updated_at
-        )
-        .join(Case, Case.id == SessionCase.case_id)
-        .where(SessionCase.session_id.in_(ids))
-        .order_by(Case.case_number),
-        people=select(
-            SessionParticipant.session_id,
-            SessionParticipant.person_id,
-            SessionParticipant.role,
-            Person.name,
-            Person.roster_no,
-        )
-        .join(Person, Person.id == SessionParticipant.person_id)
-        .where(SessionParticipant.session_id.in_(ids)),
-        teams=select(
-            Assignment.case_id,
-            Assignment.person_id,
-            Assignment.role,
-            Assignment.is_presiding,
-            Assignment.assigned_at,
-            Person.name,
-            Person.roster_no,
-        )
-        .join(Person, Person.id == Assignment.person_id)
-        .where(Assignment.case_id.in_(case_ids)),
-        institutions=select(CaseParty.case_id, Institution.name)
-        .join(Institution, Institution.id == CaseParty.institution_id)
-        .where(CaseParty.case_id.in_(case_ids))
-        .order_by(CaseParty.case_id, CaseParty.role.desc(), CaseParty.position),
+        details=details,
     )
 
 
@@ -648,6 +698,12 @@ class _Loader:
         self.rooms: dict[int, Row[Any]] = {}
         self.locations: dict[int | None, str | None] = {}
         self.latest: datetime | None = None  # the latest start of a session shown
+        # Read with the sessions: case -> its team (person, role, presiding, name, roster
+        # number, assigned at), and case -> its party institutions' names.
+        self.assigned: dict[int, list[tuple[int, str, bool, str, str, datetime]]] = defaultdict(
+            list
+        )
+        self.parties: dict[int, list[str]] = {}
         self.queries = _queries("person")
         self.params: dict[str, Any] = {}
 
@@ -700,17 +756,36 @@ class _Loader:
             self.stamps.append(_midnight(day + timedelta(days=DAYS_BACK)))
 
     def _details(self, items: Sequence[_Item]) -> None:
-        """Cases and participants of the items, one query each."""
+        """Cases, participants, teams and party institutions of the items: one statement."""
         by_id = {item.id: item for item in items}
         if not by_id:
             return
-        for session_id, case_id, number, cause, updated_at in self._rows(self.queries.cases):
-            if session_id in by_id:  # not a cancelled session already dropped
-                by_id[session_id].cases.append((case_id, number, cause))
-                self.stamps.append(updated_at)
-        for session_id, person_id, role, name, roster_no in self._rows(self.queries.people):
-            if session_id in by_id:
-                by_id[session_id].people.append((person_id, role, name, roster_no))
+        assigned = self.assigned
+        parties: dict[int, list[tuple[str, int, str]]] = defaultdict(list)
+        sorting: list[_Item] = []
+        for kind, of, who, role, text, extra, presiding, at, position in self._rows(
+            self.queries.details
+        ):
+            if kind == _TEAM:
+                assigned[of].append((who, role, presiding, text, extra, at))
+            elif kind == _PARTICIPANT:
+                if of in by_id:  # not a cancelled session already dropped
+                    by_id[of].people.append((who, role, text, extra))
+            elif kind == _PARTY:
+                parties[of].append((role, position, text))
+            elif of in by_id:
+                item = by_id[of]
+                item.cases.append((who, text, extra))
+                if len(item.cases) == 2:
+                    sorting.append(item)
+                self.stamps.append(at)
+        for item in sorting:
+            item.cases.sort(key=lambda case: case[1])  # in 案号 order
+        for case_id, rows in parties.items():
+            if len(rows) > 1:
+                rows.sort(key=lambda row: row[1])
+                rows.sort(key=lambda row: row[0], reverse=True)  # stable: then by position
+            self.parties[case_id] = list(dict.fromkeys(name for _, _, name in rows))
 
     def location(self, room_id: int | None) -> str | None:
         """The LOCATION of a room (None: no room), written once per feed."""
@@ -728,20 +803,14 @@ class _Loader:
     def teams(self, items: Sequence[_Item]) -> dict[int, _Team]:
         """Each session's team: the published team of its cases (mediators and experts, who
         presides), or else its mediators and experts; then everyone else taking part."""
-        case_ids = {case[0] for item in items for case in item.cases}
-        assigned: dict[int, list[tuple[int, str, bool, str, str]]] = defaultdict(list)
-        if case_ids:
-            for case_id, person_id, role, presiding, at, name, roster_no in self._rows(
-                self.queries.teams
-            ):
-                if case_id in case_ids:
-                    assigned[case_id].append((person_id, role, presiding, name, roster_no))
-                    self.stamps.append(at)
+        assigned = self.assigned
+        stamps = self.stamps
         teams = {}
         for item in items:
             members: dict[int, tuple[str, str, bool, str]] = {}  # name, role, presiding, no.
             for case in item.cases:
-                for person_id, role, presiding, name, roster_no in assigned[case[0]]:
+                for person_id, role, presiding, name, roster_no, at in assigned.get(case[0], ()):
+                    stamps.append(at)
                     was = members.get(person_id)
                     members[person_id] = (
                         name,
@@ -767,14 +836,8 @@ class _Loader:
         return teams
 
     def institutions(self, items: Sequence[_Item]) -> dict[int, list[str]]:
-        """Party institutions per case. Natural persons never leave the center: not even their
-        names are read here."""
-        names: dict[int, list[str]] = defaultdict(list)
-        if any(item.cases for item in items):
-            for case_id, name in self._rows(self.queries.institutions):
-                if name not in names[case_id]:
-                    names[case_id].append(name)
-        return names
+        """Party institutions per case, in the order the court listed them, plaintiffs first."""
+        return self.parties
 
     # meetings -------------------------------------------------------------------------------
 
@@ -1055,10 +1118,13 @@ def build_feed(
 
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")  # TEXT allows no control but tab and newline
+_SPECIAL = re.compile("[\x00-\x08\x0a-\x1f\x7f\\\\;,]")  # what _text changes
 
 
 def _text(value: str) -> str:
     """TEXT escaping (RFC 5545 3.3.11); other control characters are dropped."""
+    if _SPECIAL.search(value) is None:  # most summaries, locations and UIDs
+        return value
     value = _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
     return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
@@ -1157,39 +1223,42 @@ def _event_block(event: _Event) -> bytes:
 
 # An event is written the same way whichever feed shows it and whenever: a feed rendered again
 # after a change (to one session, or to anything elsewhere) writes most of its events from here.
+_SHORT_TZID = 40  # IANA names are shorter: RECURRENCE-ID;TZID=<name>:<time> stays under 75
+
+
 @lru_cache(maxsize=8192)
 def _written(event: _Event, tzid: str) -> bytes:
-    lines = [line.encode("utf-8") for line in _event_lines(event)]
-    return b"\r\n".join([data if len(data) <= 75 else _fold(data) for data in lines])
-
-
-def _event_lines(event: _Event) -> list[str]:
-    tz = f";TZID={_tzid(event.start)}"
-    lines = [
-        "BEGIN:VEVENT",
-        f"UID:{_text(event.uid)}",
-        f"DTSTAMP:{_utc(event.stamp)}",
-        f"SEQUENCE:{event.sequence}",
-    ]
+    # The lines of a bounded length (under 75 octets in any zone) are written as runs; the
+    # others go through _line, folded where they pass 75 octets.
+    tz = f";TZID={tzid}"
+    times = f"DTSTAMP:{_utc(event.stamp)}\r\nSEQUENCE:{event.sequence}\r\n"
     if event.recurrence_id is not None:
-        lines.append(f"RECURRENCE-ID{tz}:{_local(event.recurrence_id)}")
-    lines += [
-        f"DTSTART{tz}:{_local(event.start)}",
-        f"DTEND{tz}:{_local(_in_zone(event.end, event.start.tzinfo))}",
-    ]
+        times += f"RECURRENCE-ID{tz}:{_local(event.recurrence_id)}\r\n"
+    times += (
+        f"DTSTART{tz}:{_local(event.start)}\r\n"
+        f"DTEND{tz}:{_local(_in_zone(event.end, event.start.tzinfo))}"
+    )
+    if len(tzid) > _SHORT_TZID:  # not an IANA name: the lines may be long after all
+        times = "\r\n".join(fold(line) for line in times.split("\r\n"))
+    out = [b"BEGIN:VEVENT", _line(f"UID:{_text(event.uid)}"), times.encode("utf-8")]
     if event.rrule:
-        lines.append(f"RRULE:{event.rrule}")
+        out.append(_line(f"RRULE:{event.rrule}"))
     if event.exdates:
-        lines.append(f"EXDATE{tz}:{','.join(_local(d) for d in event.exdates)}")
-    lines += [f"SUMMARY:{_text(event.summary)}", f"DESCRIPTION:{_text(event.description)}"]
-    if event.location:
-        lines.append(f"LOCATION:{_text(event.location)}")
-    lines += [
-        f"STATUS:{event.status}",
-        f"TRANSP:{'TRANSPARENT' if event.status == 'CANCELLED' else 'OPAQUE'}",
-        "END:VEVENT",
+        out.append(_line(f"EXDATE{tz}:{','.join(_local(d) for d in event.exdates)}"))
+    out += [
+        _line(f"SUMMARY:{_text(event.summary)}"),
+        _line(f"DESCRIPTION:{_text(event.description)}"),
     ]
-    return lines
+    if event.location:
+        out.append(_line(f"LOCATION:{_text(event.location)}"))
+    transp = "TRANSPARENT" if event.status == "CANCELLED" else "OPAQUE"
+    out.append(f"STATUS:{event.status}\r\nTRANSP:{transp}\r\nEND:VEVENT".encode("ascii"))
+    return b"\r\n".join(out)
+
+
+def _line(line: str) -> bytes:
+    data = line.encode("utf-8")
+    return data if len(data) <= 75 else _fold(data)
 
 
 # --- the cache ----------------------------------------------------------------------------------
