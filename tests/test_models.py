@@ -192,6 +192,23 @@ def test_utc_datetime_puts_every_value_into_utc(value: datetime) -> None:
     assert read == datetime(2026, 3, 1, 9, 30, 0, 5, tzinfo=UTC)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-03-01 09:30:00.000005", datetime(2026, 3, 1, 9, 30, 0, 5, tzinfo=UTC)),
+        ("2026-03-01 09:30:00", datetime(2026, 3, 1, 9, 30, tzinfo=UTC)),  # CURRENT_TIMESTAMP
+        ("2026-03-01T09:30:00.000005", datetime(2026, 3, 1, 9, 30, 0, 5, tzinfo=UTC)),
+        ("2026-03-01 17:30:00.000005+08:00", datetime(2026, 3, 1, 9, 30, 0, 5, tzinfo=UTC)),
+        (None, None),
+    ],
+)
+def test_sqlite_text_is_read_as_utc(text: str | None, expected: datetime | None) -> None:
+    """SQLite's text straight to aware UTC values, whoever wrote it."""
+    read = UTCDateTime()._cached_result_processor(sqlite.dialect(), None)(text)
+    assert read == expected
+    assert read is None or read.tzinfo is UTC
+
+
 def test_naive_datetimes_are_refused(session: Session) -> None:
     session.add(AuditEntry(actor="t", action="x", at=datetime(2026, 11, 28, 9, 0)))
     with pytest.raises(StatementError, match="naive datetime"):
