@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -44,6 +46,7 @@ from models.vocabulary import (
     Procedure,
     UserRole,
 )
+from scheduler.problem import Settings
 from web.db import make_engine
 from web.demo import (
     DEMO_WEIGHTS,
@@ -59,6 +62,7 @@ from web.holidays import calendar_from_db
 if TYPE_CHECKING:
     from conftest import Backend
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 TODAY = date(2026, 11, 20)  # a Friday; the case deadlines all fall inside 2026
 OPEN = (CaseStatus.ASSIGNED, CaseStatus.SCHEDULED)
 
@@ -404,6 +408,63 @@ def test_sessions_never_double_book(db: Session) -> None:
     rooms = Counter(db.execute(select(CalendarSession.room_id, CalendarSession.starts_at)).tuples())
     assert max(rooms.values()) == 1
     assert all(s.uid == f"session-{s.id}@sutiao" for s in db.scalars(select(CalendarSession)))
+
+
+def travel_conflicts(db: Session) -> tuple[int, list[tuple[Any, ...]]]:
+    """Bookings, and pairs of them one person cannot travel between: two sites with less than
+    the scheduler's travel time in between (the Monday 例会 included)."""
+    travel = timedelta(minutes=Settings(today=TODAY).travel_minutes)
+    days: dict[tuple[int, date], list[tuple[datetime, datetime, str]]] = defaultdict(list)
+    rows = db.execute(
+        select(
+            SessionParticipant.person_id,
+            CalendarSession.starts_at,
+            CalendarSession.ends_at,
+            Room.location,
+        )
+        .join(CalendarSession, CalendarSession.id == SessionParticipant.session_id)
+        .join(Room, Room.id == CalendarSession.room_id)
+        .where(CalendarSession.is_published.is_(True), Room.is_online.is_(False))
+    ).tuples()
+    for person_id, start, end, location in rows:
+        days[(person_id, start.astimezone(SHANGHAI).date())].append((start, end, location))
+    meeting = db.scalars(select(RecurringMeeting)).one()
+    assert meeting.room is not None
+    mondays = {day for _, day in days if day.weekday() == 0}
+    for person in meeting.members:
+        for day in mondays:
+            start = datetime.combine(day, meeting.starts_at.astimezone(SHANGHAI).time(), SHANGHAI)
+            end = start + timedelta(minutes=meeting.duration_minutes)
+            days[(person.id, day)].append((start, end, meeting.room.location))
+    close = [
+        (person_id, day, a, b)
+        for (person_id, day), entries in days.items()
+        for a, b in pairwise(sorted(entries))
+        if a[2] != b[2] and b[0] - a[1] < travel
+    ]
+    return sum(len(v) for v in days.values()), close
+
+
+def test_sessions_leave_time_to_travel(db: Session) -> None:
+    """A schedule run would otherwise find these in the published state."""
+    bookings, close = travel_conflicts(db)
+    assert bookings > 100
+    assert not close
+
+
+@pytest.mark.parametrize("seed", [1, 2])  # seeds that once booked someone across town
+def test_other_seeds_leave_time_to_travel(backend: Backend, seed: int) -> None:
+    engine = make_engine(backend.migrated_url())
+    try:
+        with Session(engine) as session:
+            load_demo(session, today=TODAY, seed=seed)
+            session.flush()
+            bookings, close = travel_conflicts(session)
+            assert bookings > 100
+            assert not close
+            session.rollback()
+    finally:
+        engine.dispose()
 
 
 # --- rooms, meeting, weights, logins -----------------------------------------------------------

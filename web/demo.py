@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -63,6 +64,7 @@ from models.vocabulary import (
     TeamRole,
     UserRole,
 )
+from scheduler.problem import Settings as SchedulingSettings
 
 from . import audit
 from .config import DEFAULTS
@@ -84,6 +86,8 @@ AFTERNOON = (870, 1050)  # 14:30–17:30
 SLOTS: tuple[tuple[int, int], ...] = ((540, 630), (630, 720), (870, 960), (960, 1050))
 MEETING_START = time(9, 0)
 MEETING_MINUTES = 60
+# Between sessions at two sites on one day, as schedule runs require (scheduler.problem.Settings).
+TRAVEL_MINUTES = SchedulingSettings.travel_minutes
 DEMO_WEIGHTS: dict[str, int] = {
     "specialty": 10,
     "workload": 8,
@@ -483,6 +487,8 @@ class _Builder:
         self.meeting_member_ids: list[int] = []
         self.person_busy: set[tuple[int, date, int]] = set()
         self.room_busy: set[tuple[int, date, int]] = set()
+        # (person, day) -> (start, end, location) of each booking in a physical room
+        self.person_sites: dict[tuple[int, date], list[tuple[int, int, str]]] = defaultdict(list)
 
     # --- reference ---------------------------------------------------------------------------
 
@@ -1317,6 +1323,25 @@ class _Builder:
             return False
         return (room.id, day, slot) not in self.room_busy
 
+    def reachable(self, people: list[tuple[Person, str]], day: date, slot: int, room: Room) -> bool:
+        """Whether everyone can be in ``room`` at ``slot``: no booking that day at another site
+        closer than the scheduler's travel time (a schedule run would find it in the published
+        state)."""
+        if room.is_online:
+            return True
+        start, end = SLOTS[slot]
+        meeting_start = MEETING_START.hour * 60 + MEETING_START.minute
+        meeting = (meeting_start, meeting_start + MEETING_MINUTES, self.meeting_room.location)
+        for person, _ in people:
+            sites = self.person_sites.get((person.id, day), [])
+            if day.weekday() == 0 and person.id in self.meeting_member_ids:
+                sites = [*sites, meeting]
+            for other_start, other_end, location in sites:
+                gap = start - other_end if other_end <= start else other_start - end
+                if location != room.location and gap < TRAVEL_MINUTES:
+                    return False
+        return True
+
     def room_order(self, spec: _Spec, size: int) -> list[Room]:
         """Rooms near the case's court first; parties far away or in a hurry often go online."""
         code = spec.court.code
@@ -1346,17 +1371,27 @@ class _Builder:
         for day, slot in candidates:
             if not all(self.free(p, day, slot) for p, _ in people):
                 continue
-            room = next((r for r in rooms if self.room_free(r, day, slot)), None)
+            room = next(
+                (
+                    r
+                    for r in rooms
+                    if self.room_free(r, day, slot) and self.reachable(people, day, slot, r)
+                ),
+                None,
+            )
             if room is None:
                 continue
             self.person_busy.update((p.id, day, slot) for p, _ in people)
             self.room_busy.add((room.id, day, slot))
+            start, end = SLOTS[slot]
+            if not room.is_online:
+                for person, _ in people:
+                    self.person_sites[(person.id, day)].append((start, end, room.location))
             label = {
                 SessionKind.MEDIATION: "调解",
                 SessionKind.JOINT_MEDIATION: "联合调解",
                 SessionKind.CASE_CONFERENCE: "疑难案件研讨会",
             }[kind]
-            start, end = SLOTS[slot]
             self.sessions.append(
                 CalendarSession(
                     uid=f"session-new-{len(self.sessions)}@sutiao",
