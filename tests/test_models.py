@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from factories import make_case, make_person
-from sqlalchemy import select
+from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
@@ -26,6 +26,7 @@ from models import (
     User,
 )
 from models.base import UTCDateTime
+from web.db import make_engine
 
 
 def assert_rejected(session: Session, action: Callable[[], object], constraint: str) -> None:
@@ -175,6 +176,42 @@ def test_datetimes_read_back_in_utc_with_their_microseconds(session: Session) ->
     assert stored is not None
     assert stored.at == moment and stored.at.tzinfo is UTC
     assert stored.at.isoformat() == "2026-12-31T15:59:59.999999+00:00"
+
+
+def test_sessions_in_any_zone_read_the_same_instants(engine: Engine, database_url: str) -> None:
+    """make_engine runs PostgreSQL sessions in UTC, so values come back in datetime.UTC itself;
+    an engine whose sessions run in another zone still reads the same instants."""
+    moment = datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+    with Session(engine) as session:
+        session.add(AuditEntry(actor="t", action="zone", at=moment))
+        session.commit()
+    at = select(AuditEntry.at).where(AuditEntry.action == "zone")
+    with engine.connect() as connection:
+        read = connection.execute(at).scalar_one()
+        if engine.dialect.name == "postgresql":
+            assert connection.exec_driver_sql("SHOW timezone").scalar_one() == "UTC"
+    assert read == moment and read.tzinfo is UTC
+    if engine.dialect.name != "postgresql":
+        return
+    elsewhere = make_engine(
+        database_url, connect_args={"options": "-c timezone=Asia/Shanghai -c work_mem=8MB"}
+    )  # make_engine's UTC wins over a zone passed in; other options are kept
+    shanghai = create_engine(
+        database_url, connect_args={"options": "-c timezone=Asia/Shanghai"}
+    )  # a plain engine: the server hands back +08:00 values
+    try:
+        for other in (elsewhere, shanghai):
+            with other.connect() as connection:
+                read = connection.execute(at).scalar_one()
+                zone = connection.exec_driver_sql("SHOW timezone").scalar_one()
+                work_mem = connection.exec_driver_sql("SHOW work_mem").scalar_one()
+            assert zone == ("UTC" if other is elsewhere else "Asia/Shanghai")
+            assert other is shanghai or work_mem == "8MB"
+            assert read == moment and read.tzinfo is UTC
+            assert read.isoformat() == "2026-12-31T23:59:59.999999+00:00"
+    finally:
+        elsewhere.dispose()
+        shanghai.dispose()
 
 
 @pytest.mark.parametrize(
