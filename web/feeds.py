@@ -618,8 +618,9 @@ def _queries(kind: str) -> _Queries:
         .prefix_with("MATERIALIZED")
     )
     case_ids = select(cases.c.case_id)
-    # One statement, one row shape: (kind, session or case, case or person, role, text, roster
-    # number, presiding, moment, position). The first part gives the columns their types.
+    # One statement, one row shape: (kind, session or case, case or person, role, text, more
+    # text, presiding, moment, position); the texts are 案号 and 案由, a name and a roster
+    # number, or an institution's name. The first part gives the columns their types.
     details = union_all(
         select(
             literal_column(str(_CASE), Integer()).label("kind"),
