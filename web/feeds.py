@@ -700,7 +700,8 @@ class _Loader:
         self.locations: dict[int | None, str | None] = {}
         self.latest: datetime | None = None  # the latest start of a session shown
         # Read with the sessions: case -> its team (person, role, presiding, name, roster
-        # number, assigned at), and case -> its party institutions' names.
+        # number, assigned at), and case -> its party institutions' names, in the order the
+        # court listed them, plaintiffs first.
         self.assigned: dict[int, list[tuple[int, str, bool, str, str, datetime]]] = defaultdict(
             list
         )
@@ -835,10 +836,6 @@ class _Loader:
                 tuple((name, role) for _, role, name, _ in others),
             )
         return teams
-
-    def institutions(self, items: Sequence[_Item]) -> dict[int, list[str]]:
-        """Party institutions per case, in the order the court listed them, plaintiffs first."""
-        return self.parties
 
     # meetings -------------------------------------------------------------------------------
 
@@ -1079,7 +1076,7 @@ def build_feed(
     loader = _Loader(session, Window.around(now), now)
     items = loader.sessions(person_id, room_id)
     teams = loader.teams(items)
-    institutions = loader.institutions(items)
+    institutions = loader.parties
     events = [
         [_session_event(item, loader.location(item.room_id), teams.get(item.id), institutions)]
         for item in items
@@ -1222,11 +1219,11 @@ def _event_block(event: _Event) -> bytes:
     return _written(event, _tzid(event.start))
 
 
-# An event is written the same way whichever feed shows it and whenever: a feed rendered again
-# after a change (to one session, or to anything elsewhere) writes most of its events from here.
 _SHORT_TZID = 40  # IANA names are shorter: RECURRENCE-ID;TZID=<name>:<time> stays under 75
 
 
+# An event is written the same way whichever feed shows it and whenever: a feed rendered again
+# after a change (to one session, or to anything elsewhere) writes most of its events from here.
 @lru_cache(maxsize=8192)
 def _written(event: _Event, tzid: str) -> bytes:
     # The lines of a bounded length (under 75 octets in any zone) are written as runs; the
