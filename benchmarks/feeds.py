@@ -6,8 +6,8 @@ sessions (default 500) spread over the feed's window (30 days back to 180 ahead)
 case, party institutions, team and room, a few of them cancelled this week, plus a weekly 例会
 with a moved and a cancelled occurrence. Then it measures:
 
-- ``render``: building the feed in-process (``web.feeds.build_feed``: the queries and the
-  writing), ``--renders`` times after a warm-up;
+- ``render``: building the feed in-process as the route does (``web.feeds.render``: the queries
+  and the writing), ``--renders`` times after a warm-up;
 - through ``gunicorn "web:create_app()"`` (``--workers`` processes, gthread workers so that
   connections are kept alive; gunicorn's sync worker closes every connection), from this
   process over one keep-alive connection, ``--requests`` requests each after a warm-up:
@@ -274,16 +274,14 @@ def measure_render(
     time of the warm renders (what this process itself used: on a busy machine, wall time also
     counts the waits for a CPU)."""
     from web import create_app, feeds, gunicorn_conf
-    from web.db import get_session
 
     app = create_app({"SUTIAO_DATABASE_URL": database_url})
     try:
         with app.app_context():
-            session = get_session()
-            feed = feeds.build_feed(session, person_id=person_id)
-            for _ in range(3):  # warm-up: statement caches, the connection pool
-                feeds.build_feed(session, person_id=person_id)
-                session.rollback()
+            # As the route renders it (web.feeds.render: a pooled autocommit connection).
+            feed = feeds.render(person_id, None)
+            for _ in range(5):  # warm-up: statement caches (psycopg prepares at the 5th run)
+                feeds.render(person_id, None)
             # What a gunicorn worker does once it has loaded the app (web/gunicorn_conf.py):
             # the long-lived heap leaves the collector's generations.
             gunicorn_conf.post_worker_init(None)
@@ -291,14 +289,12 @@ def measure_render(
             for _ in range(renders):
                 feeds.clear_memos()
                 start = time.perf_counter()
-                feeds.build_feed(session, person_id=person_id)
+                feeds.render(person_id, None)
                 samples["cold"].append((time.perf_counter() - start) * 1000)
-                session.rollback()
                 start, cpu = time.perf_counter(), time.process_time()
-                feeds.build_feed(session, person_id=person_id)
+                feeds.render(person_id, None)
                 samples["warm"].append((time.perf_counter() - start) * 1000)
                 samples["warm_cpu"].append((time.process_time() - cpu) * 1000)
-                session.rollback()
         return feed.events, len(feed.body), {k: Timing.of(v) for k, v in samples.items()}
     finally:
         app.extensions["sutiao.engine"].dispose()

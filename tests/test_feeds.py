@@ -50,7 +50,7 @@ from models import (
 )
 from models import Session as SessionRow
 from web import create_app, feeds
-from web.db import make_engine
+from web.db import autocommit_connection, get_session, make_engine
 from web.repairs import publish_repair
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -1528,6 +1528,41 @@ def test_postgresql_writers_do_not_wait_on_the_version_until_they_commit(
         db.commit()
         long_writer.commit()
     assert version(db) == start + 2
+
+
+@pytest.mark.postgres
+def test_postgresql_plans_the_feed_statements_once(
+    world: World, database_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The route renders on an autocommit connection, so psycopg's prepared statements survive
+    between renders (psycopg drops them all at a ROLLBACK, which is how a request's session
+    ends): from the fifth render on, PostgreSQL runs the feed's statements without planning
+    them again."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    monkeypatch.setattr(feeds, "utcnow", lambda: NOW)
+    person_id = world.people["mediator"].id
+    world.db.commit()
+    app = create_app({"TESTING": True, "SUTIAO_DATABASE_URL": database_url})
+
+    def prepared() -> list[str]:
+        with autocommit_connection() as connection:  # the pool's one connection
+            return list(connection.scalars(text("SELECT statement FROM pg_prepared_statements")))
+
+    try:
+        with app.app_context():
+            for _ in range(6):  # in the request's session, ended as a request ends it
+                feeds.build_feed(get_session(), person_id=person_id)
+                get_session().rollback()
+            assert not any("feed_sessions" in s for s in prepared())
+            first = feeds.render(person_id, None)
+            for _ in range(5):
+                assert feeds.render(person_id, None).body == first.body
+            statements = prepared()
+            assert any("feed_sessions" in s for s in statements)  # the details statement
+            assert sum("FROM sessions" in s for s in statements) >= 2  # sessions, window
+    finally:
+        app.extensions["sutiao.engine"].dispose()
 
 
 # --- a mediator's own feed through the API --------------------------------------------------------
