@@ -538,6 +538,8 @@ def test_publish_confirms_what_changes_then_publishes(client: FlaskClient, demo:
     scheduled = {c.id for s in sessions for c in s.cases}
     assert f"待分派 → 已排期：{len(cases & scheduled)} 件" in page
     assert f"待分派 → 已分派（暂无场次）：{len(cases - scheduled)} 件" in page
+    carried = scheduled - cases  # the demo center's cases of earlier days without a session
+    assert carried and f"已分派 → 已排期（往日分派、尚无场次的案件）：{len(carried)} 件" in page
     assert f"{len(run.stats['unassigned'])} 件未能分派" in page
     assert "确认发布" in page
 
@@ -548,11 +550,29 @@ def test_publish_confirms_what_changes_then_publishes(client: FlaskClient, demo:
     assert demo.get_one(AssignmentRun, run.id).status == RunStatus.PUBLISHED
     assert all(s.is_published for s in demo.scalars(
         select(SessionRow).where(SessionRow.run_id == sched.id)))  # fmt: skip
+    assert {demo.get_one(Case, c).status for c in carried} == {CaseStatus.SCHEDULED}
 
     again = _post(client, f"/coordinator/runs/{run.id}/publish", {})
     assert again.status_code == 409
     assert "未能发布（冲突）" in _text(again) and "already published" in _text(again)
     assert "确认发布" not in _text(again)
+
+
+def test_publish_refuses_a_schedule_whose_waiting_case_was_scheduled_meanwhile(
+    client: FlaskClient, demo: Session
+) -> None:
+    run = _assigned(demo)
+    sched = workflow.schedule(demo, run.id, today=TODAY, time_limit=3)
+    cases = {p.case_id for p in _proposals(demo, run)}
+    sessions = demo.scalars(select(SessionRow).where(SessionRow.run_id == sched.id)).all()
+    waiting = sorted({c.id for s in sessions for c in s.cases} - cases)
+    case = demo.get_one(Case, waiting[0])
+    case.status = CaseStatus.SCHEDULED  # by another publication, meanwhile
+    demo.commit()
+    page = _text(client.get(f"/coordinator/runs/{run.id}/publish"))
+    assert "在排期后已另行排期，发布会被拒绝" in page and case.case_number in page
+    assert "确认发布" not in page and "返回审核，重新排期" in page
+    assert coordination.proposal_schedule_run(demo) is None  # nor shown in the week
 
 
 # --- repairs ------------------------------------------------------------------------------------

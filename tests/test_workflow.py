@@ -4,7 +4,7 @@ schedule → publish, a second publish refused, and a failed run that leaves not
 from __future__ import annotations
 
 import threading
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 import pytest
 from factories import recused_replacement
@@ -23,7 +23,7 @@ from models import (
     Waiver,
 )
 from models import Session as SessionRow
-from models.vocabulary import CaseStatus, RunStatus
+from models.vocabulary import CaseStatus, RunStatus, SessionStatus
 from scheduler.problem import TZ
 from web import workflow
 
@@ -242,13 +242,7 @@ def test_publish_refuses_a_schedule_that_would_double_book(demo: Session) -> Non
     demo.commit()
     with pytest.raises(workflow.Conflict, match="double-booked"):
         workflow.publish(demo, run.id)
-    demo.expire_all()
-    assert demo.get_one(AssignmentRun, run.id).published_at is None
-    assert not demo.scalars(select(Assignment).where(Assignment.run_id == run.id)).all()
-    assert not any(
-        r.is_published
-        for r in demo.scalars(select(SessionRow).where(SessionRow.run_id == sched.id))
-    )
+    _nothing_published(demo, run, sched)
 
 
 def test_major_cases_get_a_case_conference(demo: Session) -> None:
@@ -297,3 +291,77 @@ def test_major_cases_get_a_case_conference(demo: Session) -> None:
             ).first()
             assert presiding is not None
             assert presiding.person_id in {p.person_id for p in row.participants}
+
+
+def test_cases_still_waiting_for_a_session_are_scheduled_again(demo: Session) -> None:
+    """A case assigned on an earlier day without a session (no common time was found then, or
+    a repair cancelled its session) is placed again by the next schedule run, with its
+    published team, and publishing that run schedules it."""
+    waiting = workflow.carried_over(demo, TODAY)
+    assert len(waiting) >= 3  # the demo center's ongoing cases include some
+    # One more: a published session is cancelled, its case goes back to waiting.
+    row = demo.scalars(
+        select(SessionRow)
+        .where(SessionRow.is_published.is_(True), SessionRow.kind == "mediation")
+        .where(SessionRow.status == SessionStatus.CONFIRMED)
+        .where(SessionRow.starts_at >= _midnight(TODAY))
+        .order_by(SessionRow.id)
+    ).first()
+    assert row is not None
+    (case,) = row.cases
+    row.status = SessionStatus.CANCELLED
+    case.status = CaseStatus.ASSIGNED
+    demo.commit()
+    waiting = workflow.carried_over(demo, TODAY)
+    assert case.id in {c.id for c, _ in waiting}
+    past = [c for c, _ in waiting if c.deadline_on is not None and c.deadline_on < TODAY]
+    assert not past  # a deadline already gone is for the coordinator, not the scheduler
+
+    run = workflow.assign(demo, today=TODAY, time_limit=2)
+    sched = workflow.schedule(demo, run.id, today=TODAY, time_limit=5)
+    rows = demo.scalars(select(SessionRow).where(SessionRow.run_id == sched.id)).all()
+    placed = {c.id: r for r in rows for c in r.cases}
+    unplaced = {n for u in sched.stats["unscheduled"] for n in u["cases"]}
+    for waiting_case, team in waiting:
+        assert waiting_case.id in placed or waiting_case.case_number in unplaced
+        if waiting_case.id in placed:
+            session_row = placed[waiting_case.id]
+            people = {p.person_id for p in session_row.participants}
+            assert {a.person_id for a in team} <= people  # its team, and no one else's
+            assert session_row.starts_at.astimezone(TZ).date() <= waiting_case.deadline_on
+    assert case.id in placed
+
+    workflow.publish(demo, run.id)
+    demo.expire_all()
+    for waiting_case, _ in waiting:
+        if waiting_case.id in placed:
+            assert demo.get_one(Case, waiting_case.id).status == CaseStatus.SCHEDULED
+    left = {c.case_number for c, _ in workflow.carried_over(demo, TODAY)}
+    assert left <= unplaced  # still waiting: only those the run could not place
+
+
+def test_a_waiting_case_scheduled_meanwhile_stops_the_publish(demo: Session) -> None:
+    (case, _), *_ = workflow.carried_over(demo, TODAY)
+    run = workflow.assign(demo, today=TODAY, time_limit=2)
+    sched = workflow.schedule(demo, run.id, today=TODAY, time_limit=3)
+    rows = demo.scalars(select(SessionRow).where(SessionRow.run_id == sched.id)).all()
+    assert case.id in {c.id for r in rows for c in r.cases}
+    demo.get_one(Case, case.id).status = CaseStatus.SCHEDULED  # by someone else, meanwhile
+    demo.commit()
+    with pytest.raises(workflow.Conflict, match="out of date"):
+        workflow.publish(demo, run.id)
+    _nothing_published(demo, run, sched)
+
+
+def _nothing_published(demo: Session, run: AssignmentRun, sched: AssignmentRun) -> None:
+    demo.expire_all()
+    assert demo.get_one(AssignmentRun, run.id).published_at is None
+    assert not demo.scalars(select(Assignment).where(Assignment.run_id == run.id)).all()
+    assert not any(
+        r.is_published
+        for r in demo.scalars(select(SessionRow).where(SessionRow.run_id == sched.id))
+    )
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), TZ).astimezone(UTC)

@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from models import (
@@ -363,6 +363,8 @@ class PublishSummary:
     to_scheduled: int  # cases that get a session: received -> scheduled
     to_assigned: int  # cases with a team but no session: received -> assigned
     no_longer_received: list[str]  # 案号 that publishing would refuse
+    carried: int  # cases of an earlier day that get a session: assigned -> scheduled
+    no_longer_waiting: list[str]  # 案号 of those scheduled meanwhile: publishing would refuse
     unassigned: int
     unscheduled: list[dict[str, Any]]
 
@@ -392,6 +394,7 @@ def publish_summary(session: Session, run: AssignmentRun) -> PublishSummary:
     schedule = latest_schedule_run(session, run.id)
     kinds: Counter[str] = Counter()
     scheduled: set[int] = set()
+    carried: dict[int, Case] = {}  # cases of an earlier day (workflow.carried_over)
     starts: list[datetime] = []
     if schedule is not None:
         for row in session.scalars(
@@ -402,12 +405,17 @@ def publish_summary(session: Session, run: AssignmentRun) -> PublishSummary:
             kinds[row.kind] += 1
             starts.append(row.starts_at)
             scheduled |= {c.id for c in row.cases}
+            carried |= {c.id: c for c in row.cases if c.id not in case_ids}
+    unpublished = run.status != RunStatus.PUBLISHED
     stale = sorted(
-        {
-            p.case.case_number
-            for p in proposals
-            if p.case.status != CaseStatus.RECEIVED and run.status != RunStatus.PUBLISHED
-        }
+        {p.case.case_number for p in proposals if p.case.status != CaseStatus.RECEIVED}
+        if unpublished
+        else ()
+    )
+    gone = sorted(
+        {c.case_number for c in carried.values() if c.status != CaseStatus.ASSIGNED}
+        if unpublished
+        else ()
     )
     return PublishSummary(
         run=run,
@@ -422,6 +430,8 @@ def publish_summary(session: Session, run: AssignmentRun) -> PublishSummary:
         to_scheduled=len(case_ids & scheduled),
         to_assigned=len(case_ids - scheduled),
         no_longer_received=stale,
+        carried=len(carried),
+        no_longer_waiting=gone,
         unassigned=len((run.stats or {}).get("unassigned", [])),
         unscheduled=list((schedule.stats or {}).get("unscheduled", [])) if schedule else [],
     )
@@ -504,11 +514,20 @@ def proposal_schedule_run(session: Session, run_id: int | None = None) -> Assign
         # will one whose cases another publication has taken meanwhile.
         if parent is None or parent.status != RunStatus.SUCCEEDED:
             continue
+        # Its own cases still wait for their teams; cases carried over from an earlier day
+        # (workflow.carried_over) still wait for a session.
+        own = select(Proposal.case_id).where(Proposal.run_id == parent.id)
         taken = session.scalar(
             select(SessionCase.case_id)
             .join(SessionRow, SessionRow.id == SessionCase.session_id)
             .join(Case, Case.id == SessionCase.case_id)
-            .where(SessionRow.run_id == run.id, Case.status != CaseStatus.RECEIVED)
+            .where(SessionRow.run_id == run.id)
+            .where(
+                or_(
+                    and_(Case.id.in_(own), Case.status != CaseStatus.RECEIVED),
+                    and_(Case.id.not_in(own), Case.status != CaseStatus.ASSIGNED),
+                )
+            )
             .limit(1)
         )
         if taken is None:

@@ -22,7 +22,7 @@ import threading
 import traceback
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -39,7 +39,7 @@ from matcher.solve import solve as solve_matching
 from matcher.validate import validate as validate_matching
 from models import Assignment, AssignmentRun, Booking, Case, Person, Proposal, Room
 from models import Session as SessionRow
-from models.calendar import SessionParticipant
+from models.calendar import SessionCase, SessionParticipant
 from models.vocabulary import CaseStatus, Complexity, RunKind, RunStatus, SessionStatus
 from scheduler import problem as sp
 from scheduler.result import Cancelled as ScheduleCancelled
@@ -658,6 +658,39 @@ def _conferences(
     return out
 
 
+def carried_over(
+    session: Session, today: date, *, exclude: Collection[int] = ()
+) -> list[tuple[Case, list[Assignment]]]:
+    """Cases with a published team but no live session, whose deadline is still ahead: each
+    schedule run places them again, with their teams (by 案号)."""
+    live = (
+        select(SessionCase.case_id)
+        .join(SessionRow, SessionRow.id == SessionCase.session_id)
+        .where(SessionRow.status != SessionStatus.CANCELLED)
+    )
+    found = list(
+        session.scalars(
+            select(Case)
+            .where(
+                Case.status == CaseStatus.ASSIGNED,
+                Case.deadline_on >= today,
+                Case.id.not_in(live),
+                Case.id.not_in(list(exclude)),
+            )
+            .order_by(Case.case_number)
+        )
+    )
+    members: dict[int, list[Assignment]] = defaultdict(list)
+    if found:
+        for a in session.scalars(
+            select(Assignment)
+            .where(Assignment.case_id.in_([c.id for c in found]))
+            .order_by(Assignment.id)
+        ):
+            members[a.case_id].append(a)
+    return [(c, members[c.id]) for c in found if members[c.id]]
+
+
 def _scheduling_problem(
     session: Session, run: AssignmentRun, today: date
 ) -> tuple[sp.SchedulingProblem, dict[str, tuple[str, list[int], dict[str, str]]]]:
@@ -692,11 +725,19 @@ def _scheduling_problem(
     if not calendar.covers(horizon_end.year):
         # Never schedule into a year without its official schedule: stop at its eve.
         horizon_end = date(horizon_end.year - 1, 12, 31)
-    for case_id, team in teams.items():
-        case = cases.get(case_id)
-        if case is None:
-            continue
-        roles = {str(p.person_id): p.role for p in team}
+    team_roles = {
+        case_id: {str(p.person_id): p.role for p in team}
+        for case_id, team in teams.items()
+        if case_id in cases
+    }
+    # Cases assigned on an earlier day that still have no session (no common time was found
+    # then, or a repair cancelled their session): placed again, with their published team.
+    carried = carried_over(session, today, exclude=set(teams))
+    for case, members in carried:
+        cases[case.id] = case
+        team_roles[case.id] = {str(a.person_id): a.role for a in members}
+    for case_id, roles in team_roles.items():
+        case = cases[case_id]
         joint = case.complexity in (Complexity.COMPLEX, Complexity.MAJOR)
         judge = judge_of_court.get(case.court_id)
         if joint and judge is not None and str(judge.id) not in roles:
@@ -722,7 +763,7 @@ def _scheduling_problem(
         .order_by(Person.roster_no)
     ).first()
     for sid, kind, case_ids, roles in _conferences(
-        [c for c in cases.values() if c.complexity == Complexity.MAJOR],
+        [c for c in cases.values() if c.complexity == Complexity.MAJOR and c.id in teams],
         teams,
         leader,
         judge_of_court,
@@ -903,6 +944,12 @@ def publish(session: Session, assign_run_id: int, *, user_id: int | None = None)
                 row.status = SessionStatus.CONFIRMED
                 published += 1
                 for case in row.cases:
+                    if case.id not in teams and case.status != CaseStatus.ASSIGNED:
+                        # carried over from an earlier day (carried_over), and no longer waiting
+                        raise Conflict(
+                            f"case {case.case_number} is {case.status} since it was scheduled "
+                            f"here; schedule run {schedule_run.id} is out of date, run it again"
+                        )
                     case.status = CaseStatus.SCHEDULED
                 session.add_all(bookings_for(row))
             schedule_run.status = RunStatus.PUBLISHED
