@@ -311,6 +311,19 @@ def test_cases_still_waiting_for_a_session_are_scheduled_again(demo: Session) ->
     (case,) = row.cases
     row.status = SessionStatus.CANCELLED
     case.status = CaseStatus.ASSIGNED
+    # A schedule run that was never published left a proposed session for it: that holds
+    # nothing.
+    demo.add(
+        SessionRow(
+            uid="session-abandoned",
+            kind=row.kind,
+            status=SessionStatus.TENTATIVE,
+            title=row.title,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            cases=[case],
+        )
+    )
     demo.commit()
     waiting = workflow.carried_over(demo, TODAY)
     assert case.id in {c.id for c, _ in waiting}

@@ -662,11 +662,13 @@ def carried_over(
     session: Session, today: date, *, exclude: Collection[int] = ()
 ) -> list[tuple[Case, list[Assignment]]]:
     """Cases with a published team but no live session, whose deadline is still ahead: each
-    schedule run places them again, with their teams (by 案号)."""
+    schedule run places them again, with their teams (by 案号). A live session is a published
+    one that was not cancelled; an unpublished one (a schedule run never published, or not
+    yet) holds nothing."""
     live = (
         select(SessionCase.case_id)
         .join(SessionRow, SessionRow.id == SessionCase.session_id)
-        .where(SessionRow.status != SessionStatus.CANCELLED)
+        .where(SessionRow.is_published.is_(True), SessionRow.status != SessionStatus.CANCELLED)
     )
     found = list(
         session.scalars(
