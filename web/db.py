@@ -87,9 +87,10 @@ def core(db: Session | Connection) -> Connection:
 
 @contextmanager
 def autocommit_connection() -> Iterator[Connection]:
-    """A pooled connection in autocommit mode for one read that needs no transaction: a single
-    statement is its own snapshot, and there are no BEGIN and ROLLBACK round trips (the feed's
-    token check, which is all a 304 costs)."""
+    """A pooled connection in autocommit mode for reads that need no common snapshot beyond what
+    READ COMMITTED gives each statement anyway: no BEGIN and ROLLBACK round trips, and psycopg
+    keeps its prepared statements (it drops them at every ROLLBACK). The feed's token check,
+    which is all a 304 costs, and the feed's render (web.feeds.render)."""
     with current_app.extensions["sutiao.autocommit_engine"].connect() as connection:
         yield connection
 
