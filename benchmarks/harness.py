@@ -41,6 +41,36 @@ def percentile(values: Sequence[float], q: float) -> float:
     return float(ordered[rank - 1])
 
 
+# --- the machine's own speed ---------------------------------------------------------------------
+
+# A control measured beside what is timed: these machines are shared, and for minutes at a time
+# the same code runs up to twice as slowly. The control is fixed work of the kind a render does
+# in Python (formatting text, filling a dict, encoding and joining bytes), so its time says how
+# fast the machine itself ran at that moment.
+CONTROL_ITEMS = 20_000
+FULL_SPEED = 1.25  # a sample counts as "at full speed" when its control ran within this of the
+# fastest control of the run
+
+
+def control_workload() -> int:
+    """The control: some 15 ms of pure Python at this machine's full speed."""
+    seen: dict[str, bytes] = {}
+    for i in range(CONTROL_ITEMS):
+        text = f"{i:05d}调解{i % 7}"
+        seen[text] = text.encode("utf-8")
+    return len(b"".join(seen.values()))
+
+
+def at_full_speed(pairs: Sequence[tuple[float, float]]) -> list[float]:
+    """Of (measured, control) pairs timed one after the other, the measured times of the pairs
+    whose control ran within FULL_SPEED of the fastest control: the samples taken while the
+    machine ran at its full speed."""
+    if not pairs:
+        return []
+    fastest = min(control for _, control in pairs)
+    return [measured for measured, control in pairs if control <= fastest * FULL_SPEED]
+
+
 # --- PostgreSQL ---------------------------------------------------------------------------------
 
 
