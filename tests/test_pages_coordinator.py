@@ -570,7 +570,7 @@ def test_publish_refuses_a_schedule_whose_waiting_case_was_scheduled_meanwhile(
     case.status = CaseStatus.SCHEDULED  # by another publication, meanwhile
     demo.commit()
     page = _text(client.get(f"/coordinator/runs/{run.id}/publish"))
-    assert "在排期后已另行排期，发布会被拒绝" in page and case.case_number in page
+    assert "在排期后已另行排期或会商，发布会被拒绝" in page and case.case_number in page
     assert "确认发布" not in page and "返回审核，重新排期" in page
     assert coordination.proposal_schedule_run(demo) is None  # nor shown in the week
 

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Booking, Leave
+from models import AssignmentRun, Booking, Leave
 from models import Session as SessionRow
-from models.vocabulary import RunStatus, SessionStatus
+from models.vocabulary import CaseStatus, RunKind, RunStatus, SessionStatus
 from scheduler.problem import TZ
 from web import repairs
 from web.workflow import Conflict, WorkflowError
@@ -98,3 +98,52 @@ def test_scheduling_while_a_repair_is_pending(demo: Session) -> None:
     for s in placed:
         if s.starts_at.astimezone(TZ).date() == day:
             assert person not in {p.person_id for p in s.participants}
+
+
+def _cancelling(demo: Session, *rows: SessionRow) -> AssignmentRun:
+    """A repair run (as record_leave proposes them) that cancels ``rows``."""
+    run = AssignmentRun(
+        kind=RunKind.REPAIR,
+        status=RunStatus.SUCCEEDED,
+        stats={
+            "moves": [
+                {
+                    "session": row.id,
+                    "old_start": row.starts_at.isoformat(),
+                    "new_start": None,
+                    "new_room": None,
+                }
+                for row in rows
+            ]
+        },
+    )
+    demo.add(run)
+    demo.commit()
+    return run
+
+
+def test_a_cancelled_conference_leaves_its_cases_scheduled(demo: Session) -> None:
+    """Cancelling a case's own session sends it back to waiting for one; cancelling a case
+    conference does not (it schedules none of its cases: the next run finds them without a
+    conference instead)."""
+    rows = demo.scalars(
+        select(SessionRow)
+        .where(SessionRow.is_published.is_(True), SessionRow.status == SessionStatus.CONFIRMED)
+        .order_by(SessionRow.id)
+    ).all()
+    conference = next(r for r in rows if r.kind == "case_conference" and r.cases)
+    own = next(
+        r
+        for r in rows
+        if r.kind in ("mediation", "joint_mediation")
+        and r.cases[0].status == CaseStatus.SCHEDULED
+        and not set(r.cases) & set(conference.cases)
+    )
+    assert {c.status for c in conference.cases} == {CaseStatus.SCHEDULED}
+    repairs.publish_repair(demo, _cancelling(demo, conference, own).id)
+    demo.expire_all()
+    assert demo.get_one(SessionRow, conference.id).status == SessionStatus.CANCELLED
+    assert {c.status for c in demo.get_one(SessionRow, conference.id).cases} == {
+        CaseStatus.SCHEDULED
+    }
+    assert demo.get_one(SessionRow, own.id).cases[0].status == CaseStatus.ASSIGNED

@@ -3,8 +3,9 @@ schedule → publish, a second publish refused, and a failed run that leaves not
 
 from __future__ import annotations
 
+import re
 import threading
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from factories import recused_replacement
@@ -378,3 +379,144 @@ def _nothing_published(demo: Session, run: AssignmentRun, sched: AssignmentRun) 
 
 def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), TZ).astimezone(UTC)
+
+
+# --- case conferences and the cases' own sessions -------------------------------------------------
+
+
+def _live_conference_case(demo: Session) -> tuple[Case, SessionRow, SessionRow]:
+    """A major case of the demo with a published conference and a published joint session of
+    its own, both ahead."""
+    rows = demo.scalars(
+        select(SessionRow)
+        .where(SessionRow.is_published.is_(True), SessionRow.status == SessionStatus.CONFIRMED)
+        .where(SessionRow.starts_at >= _midnight(TODAY + timedelta(days=1)))
+        .order_by(SessionRow.id)
+    ).all()
+    conference_of = {c.id: r for r in rows if r.kind == "case_conference" for c in r.cases}
+    for row in rows:
+        if row.kind == "joint_mediation" and len(row.cases) == 1:
+            (case,) = row.cases
+            if case.id in conference_of and case.deadline_on and case.deadline_on > TODAY:
+                return case, row, conference_of[case.id]
+    raise AssertionError("the demo center has a major case with a conference ahead")
+
+
+def _cancel(demo: Session, row: SessionRow) -> None:
+    """As a published repair cancels a session: it frees its people and room."""
+    row.status = SessionStatus.CANCELLED
+    for booking in demo.scalars(select(Booking).where(Booking.session_id == row.id)):
+        demo.delete(booking)
+
+
+def _waiting_for(demo: Session, case: Case) -> set[str]:
+    """What a case of an earlier day waits for: a session of its own, a conference."""
+    found = set()
+    if case.id in {c.id for c, _ in workflow.carried_over(demo, TODAY)}:
+        found.add("session")
+    if case.id in {c.id for c, _ in workflow.conference_pending(demo, TODAY)}:
+        found.add("conference")
+    return found
+
+
+def _schedule_again(
+    demo: Session, case: Case
+) -> tuple[AssignmentRun, AssignmentRun, list[SessionRow]]:
+    """The next day's assignment and schedule runs, and the sessions this one placed for
+    ``case``."""
+    run = workflow.assign(demo, today=TODAY, time_limit=2)
+    sched = workflow.schedule(demo, run.id, today=TODAY, time_limit=5)
+    rows = demo.scalars(select(SessionRow).where(SessionRow.run_id == sched.id)).all()
+    return run, sched, [r for r in rows if case.id in {c.id for c in r.cases}]
+
+
+def test_a_conference_does_not_hold_a_case_that_lost_its_own_session(demo: Session) -> None:
+    """A major case whose joint session was cancelled waits for a session again, although its
+    case conference still stands: the conference mediates nothing. The next run places its
+    own session and no second conference."""
+    case, joint, _conference = _live_conference_case(demo)
+    _cancel(demo, joint)
+    case.status = CaseStatus.ASSIGNED
+    demo.commit()
+    assert _waiting_for(demo, case) == {"session"}
+    run, _, mine = _schedule_again(demo, case)
+    assert [r.kind for r in mine] == ["joint_mediation"]
+    workflow.publish(demo, run.id)
+    demo.expire_all()
+    assert demo.get_one(Case, case.id).status == CaseStatus.SCHEDULED
+
+
+def test_a_major_case_without_a_conference_gets_one_and_stays_scheduled(demo: Session) -> None:
+    """A major case whose conference was cancelled (its own session stands) joins the next
+    run's conferences with its presiding mediator; publishing leaves it scheduled."""
+    case, _joint, conference = _live_conference_case(demo)
+    _cancel(demo, conference)
+    demo.commit()
+    assert _waiting_for(demo, case) == {"conference"}
+    run, _, mine = _schedule_again(demo, case)
+    assert [r.kind for r in mine] == ["case_conference"]
+    presiding = demo.scalars(
+        select(Assignment).where(Assignment.case_id == case.id, Assignment.is_presiding)
+    ).one()
+    assert presiding.person_id in {p.person_id for p in mine[0].participants}
+    assert mine[0].starts_at.astimezone(TZ).date() <= case.deadline_on
+    workflow.publish(demo, run.id)
+    demo.expire_all()
+    assert demo.get_one(Case, case.id).status == CaseStatus.SCHEDULED
+    assert _waiting_for(demo, case) == set()
+
+
+def test_a_conference_alone_does_not_schedule_a_case(demo: Session) -> None:
+    """A major case of the run whose conference was placed but not its joint session (no
+    common time for it) is published as assigned, and the next run places its session."""
+    from models.vocabulary import Complexity
+
+    run = workflow.assign(demo, today=TODAY, time_limit=3)
+    sched = workflow.schedule(demo, run.id, today=TODAY, time_limit=5)
+    rows = demo.scalars(select(SessionRow).where(SessionRow.run_id == sched.id)).all()
+    conferenced = {c.id for r in rows if r.kind == "case_conference" for c in r.cases}
+    joint = next(
+        r
+        for r in rows
+        if r.kind == "joint_mediation"
+        and r.cases[0].complexity == Complexity.MAJOR
+        and r.cases[0].id in conferenced
+    )
+    (case,) = joint.cases
+    demo.delete(joint)  # as if the scheduler had found no time for it
+    demo.commit()
+    workflow.publish(demo, run.id)
+    demo.expire_all()
+    assert demo.get_one(Case, case.id).status == CaseStatus.ASSIGNED
+    assert case.id in {c.id for c, _ in workflow.carried_over(demo, TODAY)}
+
+
+def test_a_case_given_a_conference_meanwhile_stops_the_publish(demo: Session) -> None:
+    case, _, conference = _live_conference_case(demo)
+    _cancel(demo, conference)
+    demo.commit()
+    run, sched, mine = _schedule_again(demo, case)
+    assert [r.kind for r in mine] == ["case_conference"]
+    # Meanwhile someone else gives it a conference.
+    demo.add(
+        SessionRow(
+            uid="session-conference-meanwhile",
+            kind="case_conference",
+            status=SessionStatus.CONFIRMED,
+            is_published=True,
+            title="疑难复杂案件会商",
+            starts_at=conference.starts_at,
+            ends_at=conference.ends_at,
+            cases=[case],
+        )
+    )
+    demo.commit()
+    own = set(demo.scalars(select(Proposal.case_id).where(Proposal.run_id == run.id)))
+    assert workflow.no_longer_waiting(demo, sched.id, own) == [
+        (case.case_number, "has a case conference")
+    ]
+    with pytest.raises(
+        workflow.Conflict, match=re.escape(f"{case.case_number} has a case conference")
+    ):
+        workflow.publish(demo, run.id)
+    _nothing_published(demo, run, sched)

@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from models import (
@@ -31,13 +31,13 @@ from models import (
     Proposal,
     RecurringMeeting,
     Room,
-    SessionCase,
 )
 from models import Session as SessionRow
 from models.calendar import SessionParticipant
 from models.vocabulary import CaseStatus, RunKind, RunStatus, SessionKind, SessionStatus
 from scheduler.workdays import WorkdayCalendar, YearNotCovered
 
+from . import workflow
 from .holidays import calendar_from_db
 from .status import collect_status
 
@@ -364,7 +364,9 @@ class PublishSummary:
     to_assigned: int  # cases with a team but no session: received -> assigned
     no_longer_received: list[str]  # 案号 that publishing would refuse
     carried: int  # cases of an earlier day that get a session: assigned -> scheduled
-    no_longer_waiting: list[str]  # 案号 of those scheduled meanwhile: publishing would refuse
+    # Major cases of an earlier day that get a case conference (their status stays)
+    conferences_added: int
+    no_longer_waiting: list[str]  # 案号 of those placed elsewhere meanwhile: publishing refuses
     unassigned: int
     unscheduled: list[dict[str, Any]]
 
@@ -394,7 +396,8 @@ def publish_summary(session: Session, run: AssignmentRun) -> PublishSummary:
     schedule = latest_schedule_run(session, run.id)
     kinds: Counter[str] = Counter()
     scheduled: set[int] = set()
-    carried: dict[int, Case] = {}  # cases of an earlier day (workflow.carried_over)
+    carried: set[int] = set()  # cases of an earlier day (workflow.carried_over)
+    conferenced: set[int] = set()  # and their conferences (workflow.conference_pending)
     starts: list[datetime] = []
     if schedule is not None:
         for row in session.scalars(
@@ -404,18 +407,22 @@ def publish_summary(session: Session, run: AssignmentRun) -> PublishSummary:
         ):
             kinds[row.kind] += 1
             starts.append(row.starts_at)
-            scheduled |= {c.id for c in row.cases}
-            carried |= {c.id: c for c in row.cases if c.id not in case_ids}
+            earlier = {c.id for c in row.cases if c.id not in case_ids}
+            if row.kind in workflow.OWN_KINDS:  # a conference schedules none of its cases
+                scheduled |= {c.id for c in row.cases}
+                carried |= earlier
+            else:
+                conferenced |= earlier
     unpublished = run.status != RunStatus.PUBLISHED
     stale = sorted(
         {p.case.case_number for p in proposals if p.case.status != CaseStatus.RECEIVED}
         if unpublished
         else ()
     )
-    gone = sorted(
-        {c.case_number for c in carried.values() if c.status != CaseStatus.ASSIGNED}
-        if unpublished
-        else ()
+    gone = (
+        [number for number, _ in workflow.no_longer_waiting(session, schedule.id, case_ids)]
+        if unpublished and schedule is not None
+        else []
     )
     return PublishSummary(
         run=run,
@@ -431,6 +438,7 @@ def publish_summary(session: Session, run: AssignmentRun) -> PublishSummary:
         to_assigned=len(case_ids - scheduled),
         no_longer_received=stale,
         carried=len(carried),
+        conferences_added=len(conferenced),
         no_longer_waiting=gone,
         unassigned=len((run.stats or {}).get("unassigned", [])),
         unscheduled=list((schedule.stats or {}).get("unscheduled", [])) if schedule else [],
@@ -514,23 +522,13 @@ def proposal_schedule_run(session: Session, run_id: int | None = None) -> Assign
         # will one whose cases another publication has taken meanwhile.
         if parent is None or parent.status != RunStatus.SUCCEEDED:
             continue
-        # Its own cases still wait for their teams; cases carried over from an earlier day
-        # (workflow.carried_over) still wait for a session.
-        own = select(Proposal.case_id).where(Proposal.run_id == parent.id)
+        # Its own cases still wait for their teams; cases of an earlier day it placed
+        # (workflow.carried_over, workflow.conference_pending) still wait for it.
+        own = set(session.scalars(select(Proposal.case_id).where(Proposal.run_id == parent.id)))
         taken = session.scalar(
-            select(SessionCase.case_id)
-            .join(SessionRow, SessionRow.id == SessionCase.session_id)
-            .join(Case, Case.id == SessionCase.case_id)
-            .where(SessionRow.run_id == run.id)
-            .where(
-                or_(
-                    and_(Case.id.in_(own), Case.status != CaseStatus.RECEIVED),
-                    and_(Case.id.not_in(own), Case.status != CaseStatus.ASSIGNED),
-                )
-            )
-            .limit(1)
+            select(Case.id).where(Case.id.in_(own), Case.status != CaseStatus.RECEIVED).limit(1)
         )
-        if taken is None:
+        if taken is None and not workflow.no_longer_waiting(session, run.id, own):
             return run
     return None
 

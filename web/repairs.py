@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from models import AssignmentRun, Booking, Leave, Person, Room
 from models import Session as SessionRow
+from models.calendar import SessionCase
 from models.vocabulary import CaseStatus, RunKind, RunStatus, SessionStatus
 from scheduler import problem as sp
 from scheduler.repair import release_pins, repair
@@ -26,7 +27,15 @@ from scheduler.validate import validate
 
 from .audit import record
 from .holidays import calendar_from_db
-from .workflow import Conflict, NotFound, RunSummary, WorkflowError, bookings_for
+from .workflow import (
+    OWN_KINDS,
+    Conflict,
+    NotFound,
+    RunSummary,
+    WorkflowError,
+    bookings_for,
+    live_case_ids,
+)
 
 LATE_DEADLINE_DAYS = 14  # a session without a case (a training) may move this far
 
@@ -197,6 +206,24 @@ def _published_problem(session: Session, today: date) -> sp.SchedulingProblem:
     )
 
 
+def _waiting_again(session: Session, row: SessionRow) -> None:
+    """A cancelled session's cases wait for a session again (the next schedule run places them:
+    workflow.carried_over), unless another session of their own still holds them. A cancelled
+    conference changes no case's status: it schedules none (the next run finds the major cases
+    without one: workflow.conference_pending)."""
+    if row.kind not in OWN_KINDS:
+        return
+    session.flush()  # the cancellation, for the query
+    held = set(
+        session.scalars(
+            live_case_ids(OWN_KINDS).where(SessionCase.case_id.in_([c.id for c in row.cases]))
+        )
+    )
+    for case in row.cases:
+        if case.status == CaseStatus.SCHEDULED and case.id not in held:
+            case.status = CaseStatus.ASSIGNED
+
+
 def publish_repair(session: Session, run_id: int, *, user_id: int | None = None) -> RunSummary:
     """Apply a repair run's moves, all or nothing; moved sessions get a higher SEQUENCE."""
     run = session.get(AssignmentRun, run_id)
@@ -225,8 +252,7 @@ def publish_repair(session: Session, run_id: int, *, user_id: int | None = None)
             row.sequence += 1
             if move["new_start"] is None:
                 row.status = SessionStatus.CANCELLED
-                for case in row.cases:
-                    case.status = CaseStatus.ASSIGNED
+                _waiting_again(session, row)
                 cancelled += 1
                 continue
             length = row.ends_at - row.starts_at

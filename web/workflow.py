@@ -22,13 +22,13 @@ import threading
 import traceback
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, Select, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -40,7 +40,14 @@ from matcher.validate import validate as validate_matching
 from models import Assignment, AssignmentRun, Booking, Case, Person, Proposal, Room
 from models import Session as SessionRow
 from models.calendar import SessionCase, SessionParticipant
-from models.vocabulary import CaseStatus, Complexity, RunKind, RunStatus, SessionStatus
+from models.vocabulary import (
+    CaseStatus,
+    Complexity,
+    RunKind,
+    RunStatus,
+    SessionKind,
+    SessionStatus,
+)
 from scheduler import problem as sp
 from scheduler.result import Cancelled as ScheduleCancelled
 from scheduler.solve import solve as solve_schedule
@@ -54,6 +61,10 @@ MEDIATION_MINUTES = 60
 JOINT_MINUTES = 120
 SCHEDULE_HORIZON_DAYS = 42
 CONFERENCE_CASES = 4  # major cases discussed at one case conference
+# A case's own sessions, where it is mediated (or evaluated): they schedule it. A case conference
+# discusses up to CONFERENCE_CASES major cases but mediates none of them, so it neither schedules
+# a case nor keeps it from waiting for a session of its own.
+OWN_KINDS = (SessionKind.MEDIATION, SessionKind.JOINT_MEDIATION, SessionKind.EVALUATION)
 CONFERENCE_MINUTES_BASE = 30
 CONFERENCE_MINUTES_PER_CASE = 30  # with the base, always whole half-hours of the grid
 MAX_TIME_LIMIT = 3600.0  # seconds a single run may be given
@@ -627,13 +638,14 @@ def _title(kind: str) -> str:
 
 def _conferences(
     majors: list[Case],
-    teams: dict[int, list[Proposal]],
+    teams: dict[int, Sequence[Proposal | Assignment]],
     leader: Person | None,
     judge_of_court: dict[int, Person],
 ) -> list[tuple[str, str, list[int], dict[str, str]]]:
-    """Complex-case conferences (疑难复杂案件会商) for the run's major cases: up to
-    CONFERENCE_CASES cases each, earliest deadlines together. Each brings the cases' presiding
-    mediators, the center's leader and the courts' liaison judges around one table."""
+    """Complex-case conferences (疑难复杂案件会商) for major cases: up to CONFERENCE_CASES cases
+    each, earliest deadlines together. Each brings the cases' presiding mediators (from the
+    run's proposals, or the published team of a case of an earlier day), the center's leader and
+    the courts' liaison judges around one table."""
     majors = sorted(majors, key=lambda c: (c.deadline_on or date.max, c.case_number))
     out: list[tuple[str, str, list[int], dict[str, str]]] = []
     for k in range(0, len(majors), CONFERENCE_CASES):
@@ -658,30 +670,25 @@ def _conferences(
     return out
 
 
-def carried_over(
-    session: Session, today: date, *, exclude: Collection[int] = ()
-) -> list[tuple[Case, list[Assignment]]]:
-    """Cases with a published team but no live session, whose deadline is still ahead: each
-    schedule run places them again, with their teams (by 案号). A live session is a published
-    one that was not cancelled; an unpublished one (a schedule run never published, or not
-    yet) holds nothing."""
-    live = (
+def live_case_ids(kinds: Collection[str], *, besides_run: int | None = None) -> Select[tuple[int]]:
+    """Ids of the cases with a live session of one of ``kinds``: published and not cancelled
+    (an unpublished one, of a schedule run never published or not yet, holds nothing). With
+    ``besides_run``: leaving out that schedule run's own sessions."""
+    query = (
         select(SessionCase.case_id)
         .join(SessionRow, SessionRow.id == SessionCase.session_id)
-        .where(SessionRow.is_published.is_(True), SessionRow.status != SessionStatus.CANCELLED)
-    )
-    found = list(
-        session.scalars(
-            select(Case)
-            .where(
-                Case.status == CaseStatus.ASSIGNED,
-                Case.deadline_on >= today,
-                Case.id.not_in(live),
-                Case.id.not_in(list(exclude)),
-            )
-            .order_by(Case.case_number)
+        .where(
+            SessionRow.is_published.is_(True),
+            SessionRow.status != SessionStatus.CANCELLED,
+            SessionRow.kind.in_([str(k) for k in kinds]),
         )
     )
+    if besides_run is not None:
+        query = query.where(or_(SessionRow.run_id.is_(None), SessionRow.run_id != besides_run))
+    return query
+
+
+def _with_teams(session: Session, found: list[Case]) -> list[tuple[Case, list[Assignment]]]:
     members: dict[int, list[Assignment]] = defaultdict(list)
     if found:
         for a in session.scalars(
@@ -691,6 +698,80 @@ def carried_over(
         ):
             members[a.case_id].append(a)
     return [(c, members[c.id]) for c in found if members[c.id]]
+
+
+def carried_over(
+    session: Session, today: date, *, exclude: Collection[int] = ()
+) -> list[tuple[Case, list[Assignment]]]:
+    """Cases with a published team but no live session of their own (OWN_KINDS), whose
+    deadline is still ahead: each schedule run places them again, with their teams (by 案号).
+    A case conference does not count: it mediates none of its cases."""
+    found = list(
+        session.scalars(
+            select(Case)
+            .where(
+                Case.status == CaseStatus.ASSIGNED,
+                Case.deadline_on >= today,
+                Case.id.not_in(live_case_ids(OWN_KINDS)),
+                Case.id.not_in(list(exclude)),
+            )
+            .order_by(Case.case_number)
+        )
+    )
+    return _with_teams(session, found)
+
+
+def conference_pending(
+    session: Session, today: date, *, exclude: Collection[int] = ()
+) -> list[tuple[Case, list[Assignment]]]:
+    """Major cases with a published team and no live case conference, whose deadline is still
+    ahead (no time was found for one on their day, or a repair cancelled it): each schedule run
+    adds them to its conferences, with their presiding mediators."""
+    found = list(
+        session.scalars(
+            select(Case)
+            .where(
+                Case.complexity == Complexity.MAJOR,
+                Case.status.in_([CaseStatus.ASSIGNED, CaseStatus.SCHEDULED]),
+                Case.deadline_on >= today,
+                Case.id.not_in(live_case_ids([SessionKind.CASE_CONFERENCE])),
+                Case.id.not_in(list(exclude)),
+            )
+            .order_by(Case.case_number)
+        )
+    )
+    return _with_teams(session, found)
+
+
+def no_longer_waiting(
+    session: Session, schedule_run_id: int, own: Collection[int]
+) -> list[tuple[str, str]]:
+    """The cases of an earlier day that the schedule run placed (any case not in ``own``, the
+    cases of its assignment run) and that no longer wait for it, as (案号, why), by 案号: a
+    session of its own for a case no longer assigned (scheduled meanwhile, or closed), or a
+    conference for a case that got one meanwhile. Such a run is out of date: publishing it is
+    refused (:func:`publish`) and the pages say so."""
+    rows = session.execute(
+        select(SessionRow.kind, Case.id, Case.case_number, Case.status)
+        .join(SessionCase, SessionCase.session_id == SessionRow.id)
+        .join(Case, Case.id == SessionCase.case_id)
+        .where(SessionRow.run_id == schedule_run_id, Case.id.not_in(list(own)))
+    ).all()
+    if not rows:
+        return []
+    conferenced = set(
+        session.scalars(live_case_ids([SessionKind.CASE_CONFERENCE], besides_run=schedule_run_id))
+    )
+    gone: dict[str, str] = {}
+    for kind, case_id, number, status in rows:
+        if kind == SessionKind.CASE_CONFERENCE:
+            if case_id in conferenced:
+                gone.setdefault(number, "has a case conference")
+            elif status not in (CaseStatus.ASSIGNED, CaseStatus.SCHEDULED):
+                gone.setdefault(number, f"is {status}")
+        elif status != CaseStatus.ASSIGNED:
+            gone.setdefault(number, f"is {status}")
+    return sorted(gone.items())
 
 
 def _scheduling_problem(
@@ -738,6 +819,13 @@ def _scheduling_problem(
     for case, members in carried:
         cases[case.id] = case
         team_roles[case.id] = {str(a.person_id): a.role for a in members}
+    # Major cases of an earlier day without a live conference join this run's conferences.
+    chairs: dict[int, Sequence[Proposal | Assignment]] = {
+        case_id: team for case_id, team in teams.items() if case_id in cases
+    }
+    for case, members in conference_pending(session, today, exclude=set(teams)):
+        cases.setdefault(case.id, case)
+        chairs[case.id] = members
     for case_id, roles in team_roles.items():
         case = cases[case_id]
         joint = case.complexity in (Complexity.COMPLEX, Complexity.MAJOR)
@@ -765,8 +853,8 @@ def _scheduling_problem(
         .order_by(Person.roster_no)
     ).first()
     for sid, kind, case_ids, roles in _conferences(
-        [c for c in cases.values() if c.complexity == Complexity.MAJOR and c.id in teams],
-        teams,
+        [c for c in cases.values() if c.complexity == Complexity.MAJOR and c.id in chairs],
+        chairs,
         leader,
         judge_of_court,
     ):
@@ -936,6 +1024,15 @@ def publish(session: Session, assign_run_id: int, *, user_id: int | None = None)
         ).first()
         published = 0
         if schedule_run is not None:
+            # Cases of an earlier day it placed (carried_over, conference_pending) that no
+            # longer wait for it: the run is out of date.
+            gone = no_longer_waiting(session, schedule_run.id, teams)
+            if gone:
+                number, why = gone[0]
+                raise Conflict(
+                    f"case {number} {why} since it was scheduled here; schedule run "
+                    f"{schedule_run.id} is out of date, run it again"
+                )
             rows = session.scalars(
                 select(SessionRow)
                 .where(SessionRow.run_id == schedule_run.id)
@@ -945,14 +1042,9 @@ def publish(session: Session, assign_run_id: int, *, user_id: int | None = None)
                 row.is_published = True
                 row.status = SessionStatus.CONFIRMED
                 published += 1
-                for case in row.cases:
-                    if case.id not in teams and case.status != CaseStatus.ASSIGNED:
-                        # carried over from an earlier day (carried_over), and no longer waiting
-                        raise Conflict(
-                            f"case {case.case_number} is {case.status} since it was scheduled "
-                            f"here; schedule run {schedule_run.id} is out of date, run it again"
-                        )
-                    case.status = CaseStatus.SCHEDULED
+                if row.kind in OWN_KINDS:  # a conference schedules none of its cases
+                    for case in row.cases:
+                        case.status = CaseStatus.SCHEDULED
                 session.add_all(bookings_for(row))
             schedule_run.status = RunStatus.PUBLISHED
             schedule_run.published_at = now
