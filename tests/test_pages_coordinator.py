@@ -17,10 +17,10 @@ import pytest
 from factories import login, make_user, recused_replacement
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from models import AssignmentRun, Case, Person, Proposal
+from models import AssignmentRun, Booking, Case, Person, Proposal
 from models import Session as SessionRow
 from models.vocabulary import CaseStatus, RunStatus, SessionStatus
 from scheduler.problem import TZ
@@ -573,6 +573,27 @@ def test_publish_refuses_a_schedule_whose_waiting_case_was_scheduled_meanwhile(
     assert "在排期后已另行排期或会商，发布会被拒绝" in page and case.case_number in page
     assert "确认发布" not in page and "返回审核，重新排期" in page
     assert coordination.proposal_schedule_run(demo) is None  # nor shown in the week
+
+
+def test_publish_counts_the_conferences_given_to_cases_of_an_earlier_day(
+    client: FlaskClient, demo: Session
+) -> None:
+    conference = demo.scalars(
+        select(SessionRow)
+        .where(SessionRow.kind == "case_conference", SessionRow.is_published.is_(True))
+        .where(SessionRow.status == SessionStatus.CONFIRMED)
+        .order_by(SessionRow.id)
+    ).first()
+    assert conference is not None and conference.cases
+    conference.status = SessionStatus.CANCELLED  # as a repair would, with its bookings
+    demo.execute(delete(Booking).where(Booking.session_id == conference.id))
+    demo.commit()
+    run = _assigned(demo)
+    workflow.schedule(demo, run.id, today=TODAY, time_limit=3)
+    page = _text(client.get(f"/coordinator/runs/{run.id}/publish"))
+    n = len(conference.cases)
+    assert f"往日分派、尚无会商的重大案件补排疑难复杂案件会商：{n} 件（状态不变）" in page
+    assert "确认发布" in page
 
 
 # --- repairs ------------------------------------------------------------------------------------
