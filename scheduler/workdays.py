@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-import chinese_calendar
 import chinese_calendar.constants as _cc_data
 
 SOURCE_PACKAGE = "chinese-calendar"
@@ -26,6 +25,22 @@ def package_years() -> range:
     """The years chinese-calendar has official data for."""
     days = list(_cc_data.holidays) + list(_cc_data.workdays)
     return range(min(days).year, max(days).year + 1)
+
+
+@functools.cache
+def package_schedule(year: int) -> YearSchedule:
+    """chinese-calendar's data for one of its years, as an official schedule. Read once, so a
+    lookup is a dict probe or two: the package's own is_workday() checks the year against the
+    minimum and maximum of its whole table at every call (some 50 µs; a leader's dashboard asks
+    some 5,000 times)."""
+    if year not in package_years():
+        raise YearNotCovered(year)
+    return YearSchedule(
+        year=year,
+        holidays={d: str(n) for d, n in _cc_data.holidays.items() if d.year == year},
+        workdays={d: str(n) for d, n in _cc_data.workdays.items() if d.year == year},
+        source=SOURCE_PACKAGE,
+    )
 
 
 class YearNotCovered(LookupError):
@@ -169,14 +184,19 @@ class WorkdayCalendar:
     def covers(self, year: int) -> bool:
         return year in self._loaded or year in package_years()
 
+    def _schedule(self, year: int) -> YearSchedule | None:
+        """The official schedule of ``year``: loaded, else the package's; None if neither."""
+        loaded = self._loaded.get(year)
+        if loaded is None and year in package_years():
+            return package_schedule(year)
+        return loaded
+
     def is_workday(self, day: date) -> bool:
-        loaded = self._loaded.get(day.year)
-        if loaded is not None:
-            if day in loaded.workdays:
+        schedule = self._schedule(day.year)
+        if schedule is not None:
+            if day in schedule.workdays:
                 return True
-            return day not in loaded.holidays and day.weekday() < 5
-        if day.year in package_years():
-            return bool(chinese_calendar.is_workday(day))
+            return day not in schedule.holidays and day.weekday() < 5
         if self.weekend_fallback:
             self.fallback_years.add(day.year)
             return day.weekday() < 5
@@ -184,12 +204,9 @@ class WorkdayCalendar:
 
     def holiday_name(self, day: date) -> str | None:
         """The name of the public holiday on ``day``, or None (weekends have no name)."""
-        loaded = self._loaded.get(day.year)
-        if loaded is not None:
-            return loaded.holidays.get(day)
-        if day.year in package_years():
-            on_holiday, name = chinese_calendar.get_holiday_detail(day)
-            return str(name) if on_holiday and name else None
+        schedule = self._schedule(day.year)
+        if schedule is not None:
+            return schedule.holidays.get(day)
         if self.weekend_fallback:
             self.fallback_years.add(day.year)
             return None

@@ -111,6 +111,21 @@ def test_package_covers_2004_to_2026_but_not_2027() -> None:
     assert 2027 not in years
 
 
+def test_every_package_day_is_answered_as_the_package_answers_it() -> None:
+    """The calendar reads chinese-calendar's table once per year (package_schedule) instead of
+    calling the package per day; for every day of every year it covers, the answers agree."""
+    import chinese_calendar
+
+    cal = WorkdayCalendar()
+    years = package_years()
+    day, last = date(years.start, 1, 1), date(years.stop - 1, 12, 31)
+    while day <= last:
+        assert cal.is_workday(day) == chinese_calendar.is_workday(day), day
+        on_holiday, name = chinese_calendar.get_holiday_detail(day)
+        assert cal.holiday_name(day) == (name if on_holiday else None), day
+        day += timedelta(days=1)
+
+
 def test_holiday_list_has_the_expected_number_of_days() -> None:
     # 3 + 9 + 3 + 5 + 3 + 3 + 7 = 33 days off in holiday runs
     assert len(HOLIDAYS_2026) == 33
