@@ -20,6 +20,8 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
+    has_request_context,
     redirect,
     render_template,
     request,
@@ -239,13 +241,19 @@ LABELS: dict[str, dict[str, Any]] = {
 
 
 def label(group: str, code: Any) -> str:
-    """The Chinese label of a code (the code itself when there is none)."""
+    """The label of a code in the request's language (the code itself when there is none).
+    Kept for the rest of the request: the week grid asks for the same few labels some 700 times,
+    and each lazy string looks its translation up again (some 30 µs)."""
     if code is None:
         return ""
-    value = LABELS.get(group, {}).get(str(code))
-    if value is None:
-        return str(code)
-    return str(value)
+    key = (group, str(code))
+    labels: dict[tuple[str, str], str] = (
+        g.setdefault("coordinator_labels", {}) if has_request_context() else {}
+    )
+    if key not in labels:
+        value = LABELS.get(group, {}).get(key[1])
+        labels[key] = key[1] if value is None else str(value)
+    return labels[key]
 
 
 def _fmt_date(value: Any) -> str:
