@@ -66,3 +66,6 @@ def test_python_m_benchmarks_feeds_runs_end_to_end() -> None:
     assert [r["cache"] for r in out["http"]] == [True, False]
     for r in out["http"]:
         assert r["full"]["count"] == r["not_modified"]["count"] == 10
+        # 10 requests are one batch of the HTTP control: at full speed, all of them.
+        assert r["not_modified_full_speed"] == r["not_modified"]
+    assert targets["not_modified_met_at_full_speed"] == targets["not_modified_met"]
