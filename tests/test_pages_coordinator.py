@@ -596,6 +596,27 @@ def test_publish_counts_the_conferences_given_to_cases_of_an_earlier_day(
     assert "确认发布" in page
 
 
+def test_publish_lists_what_could_not_be_placed_conferences_marked(
+    client: FlaskClient, demo: Session
+) -> None:
+    run = _assigned(demo)
+    sched = workflow.schedule(demo, run.id, today=TODAY, time_limit=3)
+    numbers = sorted(p.case.case_number for p in _proposals(demo, run))[:3]
+    sched.stats = {
+        **sched.stats,
+        "unscheduled": [
+            {"id": "case-1", "cases": [numbers[0]], "reason": "no_common_time"},
+            {"id": "conference-2", "cases": numbers[1:], "reason": "no_room"},
+        ],
+    }
+    demo.commit()
+    page = _text(client.get(f"/coordinator/runs/{run.id}/publish"))
+    section = _between(page, "未能排期", "</tr>")
+    assert f"{numbers[0]}：参加人员在期限内没有共同空闲时间" in section
+    assert f"疑难案件研讨会 {'、'.join(numbers[1:])}：没有满足人数与设备要求的调解室" in section
+    assert "未排上的会商不改变案件状态" in section
+
+
 # --- repairs ------------------------------------------------------------------------------------
 
 
