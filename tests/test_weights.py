@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matcher.problem import Weights
-from models import AuditEntry, WeightProfile
+from models import AuditEntry, Case, WeightProfile
+from models.vocabulary import CaseStatus
 from web import weights as ops
 from web.demo import load_demo
 
@@ -58,3 +59,31 @@ def test_preview_reports_kpis_and_changed_teams_and_writes_nothing(session: Sess
     change = result.changes[0]
     assert change["before"] != change["after"]
     assert len(ops.history(session)) == versions
+
+
+def test_preview_solves_each_weighting_as_a_solve_of_its_own_would(session: Session) -> None:
+    """The two solves run side by side; each answers for its own weights, as one solve alone
+    with the same weights and limits would (the small day is solved to optimality)."""
+    from dataclasses import replace
+
+    from matcher.solve import solve
+    from web.assignment import build_day_problem, current_weights
+
+    load_demo(session, today=TODAY, cases=150, people=80)
+    received = session.scalars(
+        select(Case).where(Case.status == CaseStatus.RECEIVED).order_by(Case.id)
+    ).all()
+    for case in received[12:]:  # a small day, solved to optimality within the limit
+        case.status = CaseStatus.WITHDRAWN
+    session.commit()
+    proposed = Weights(specialty=0, workload=40, batch=0)
+    result = ops.preview(session, proposed, today=TODAY, time_limit=5)
+    sides = [{k: v[side] for k, v in result.kpis.items()} for side in ("before", "after")]
+    assert sides[0] != sides[1], "the weights move some KPI: a swap would show"
+    day = build_day_problem(session, today=TODAY)
+    for side, weights in (("before", current_weights(session)), ("after", proposed)):
+        alone = solve(replace(day.problem, weights=weights), time_limit=5, workers=1)
+        assert alone.status == "optimal"
+        assert {k: v[side] for k, v in result.kpis.items()} == {
+            k: float(v) for k, v in alone.kpis.items()
+        }
