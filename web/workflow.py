@@ -688,7 +688,18 @@ def live_case_ids(kinds: Collection[str], *, besides_run: int | None = None) -> 
     return query
 
 
-def _with_teams(session: Session, found: list[Case]) -> list[tuple[Case, list[Assignment]]]:
+def _of_earlier_days(
+    session: Session, today: date, exclude: Collection[int], *conditions: Any
+) -> list[tuple[Case, list[Assignment]]]:
+    """Cases with a published team (by 案号) whose deadline is still ahead, not in ``exclude``,
+    that meet ``conditions``; each with its team."""
+    found = list(
+        session.scalars(
+            select(Case)
+            .where(Case.deadline_on >= today, Case.id.not_in(list(exclude)), *conditions)
+            .order_by(Case.case_number)
+        )
+    )
     members: dict[int, list[Assignment]] = defaultdict(list)
     if found:
         for a in session.scalars(
@@ -706,19 +717,13 @@ def carried_over(
     """Cases with a published team but no live session of their own (OWN_KINDS), whose
     deadline is still ahead: each schedule run places them again, with their teams (by 案号).
     A case conference does not count: it mediates none of its cases."""
-    found = list(
-        session.scalars(
-            select(Case)
-            .where(
-                Case.status == CaseStatus.ASSIGNED,
-                Case.deadline_on >= today,
-                Case.id.not_in(live_case_ids(OWN_KINDS)),
-                Case.id.not_in(list(exclude)),
-            )
-            .order_by(Case.case_number)
-        )
+    return _of_earlier_days(
+        session,
+        today,
+        exclude,
+        Case.status == CaseStatus.ASSIGNED,
+        Case.id.not_in(live_case_ids(OWN_KINDS)),
     )
-    return _with_teams(session, found)
 
 
 def conference_pending(
@@ -727,20 +732,14 @@ def conference_pending(
     """Major cases with a published team and no live case conference, whose deadline is still
     ahead (no time was found for one on their day, or a repair cancelled it): each schedule run
     adds them to its conferences, with their presiding mediators."""
-    found = list(
-        session.scalars(
-            select(Case)
-            .where(
-                Case.complexity == Complexity.MAJOR,
-                Case.status.in_([CaseStatus.ASSIGNED, CaseStatus.SCHEDULED]),
-                Case.deadline_on >= today,
-                Case.id.not_in(live_case_ids([SessionKind.CASE_CONFERENCE])),
-                Case.id.not_in(list(exclude)),
-            )
-            .order_by(Case.case_number)
-        )
+    return _of_earlier_days(
+        session,
+        today,
+        exclude,
+        Case.complexity == Complexity.MAJOR,
+        Case.status.in_([CaseStatus.ASSIGNED, CaseStatus.SCHEDULED]),
+        Case.id.not_in(live_case_ids([SessionKind.CASE_CONFERENCE])),
     )
-    return _with_teams(session, found)
 
 
 def no_longer_waiting(
@@ -760,7 +759,11 @@ def no_longer_waiting(
     if not rows:
         return []
     conferenced = set(
-        session.scalars(live_case_ids([SessionKind.CASE_CONFERENCE], besides_run=schedule_run_id))
+        session.scalars(
+            live_case_ids([SessionKind.CASE_CONFERENCE], besides_run=schedule_run_id).where(
+                SessionCase.case_id.in_({case_id for _, case_id, _, _ in rows})
+            )
+        )
     )
     gone: dict[str, str] = {}
     for kind, case_id, number, status in rows:
